@@ -1,0 +1,23 @@
+"""The ``dailypapers`` command line: one group, verb subcommands; each command calls one service."""
+
+from __future__ import annotations
+
+import click
+
+from dailypapers.cli.context import CliContext
+from dailypapers.cli.imports import export_cmd, import_group
+from dailypapers.cli.serve import db_group, serve_cmd
+
+
+@click.group()
+@click.version_option(package_name="dailypapers")
+@click.pass_context
+def main(ctx: click.Context) -> None:
+    """dailypapers: a self-hostable Daily Papers. The database comes from DAILYPAPERS_DATABASE_URL."""
+    ctx.obj = CliContext()
+
+
+main.add_command(import_group)
+main.add_command(export_cmd)
+main.add_command(serve_cmd)
+main.add_command(db_group)

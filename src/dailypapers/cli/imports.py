@@ -1,0 +1,100 @@
+"""``dailypapers import …`` and ``dailypapers export``."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import click
+
+from dailypapers.cli.context import CliContext
+from dailypapers.services import imports as svc
+from dailypapers.services.catalog import ImportResult
+from dailypapers.services.exports import iter_records
+from dailypapers.sources.jsonl import record_to_json
+
+PATHS = click.argument("paths", nargs=-1, required=True,
+                       type=click.Path(exists=True, dir_okay=False, path_type=Path))
+
+
+def _report(ctx: CliContext, result: ImportResult) -> None:
+    for bad in result.rejected:
+        ctx.err.print(f"[red]rejected[/red] {bad}", markup=True, highlight=False)
+    ctx.err.print(f"import: {result.summary()}", highlight=False)
+    if result.rejected:
+        raise SystemExit(1)
+
+
+def _import(ctx: CliContext, label: str, total: int, run: Callable[..., ImportResult]) -> None:
+    with ctx.progress(f"importing {label}", total) as bar, ctx.session() as session:
+        task = bar.add_task(f"importing {label}", total=total)
+        result = run(db=session, batch_size=ctx.settings.import_batch_size,
+                     progress=lambda n: bar.advance(task, n))
+    _report(ctx, result)
+
+
+@click.group("import")
+def import_group() -> None:
+    """Import papers from files; a second run of the same files changes nothing."""
+
+
+@import_group.command("seeds")
+@PATHS
+@click.option("--year", type=int, default=None,
+              help="Year of dates printed without one (default: the current year).")
+@click.pass_obj
+def import_seeds_cmd(ctx: CliContext, paths: tuple[Path, ...], year: int | None) -> None:
+    """Import Daily Papers page text (the format of the seed pages)."""
+    import datetime as dt
+
+    year = year or dt.date.today().year
+    records, _ = svc.parse_seed_files(list(paths), year=year)
+    _import(ctx, "seed pages", len(records),
+            lambda **kw: svc.import_seeds(paths=list(paths), year=year, **kw))
+
+
+@import_group.command("hf-json")
+@PATHS
+@click.pass_obj
+def import_hf_json_cmd(ctx: CliContext, paths: tuple[Path, ...]) -> None:
+    """Import saved responses of Hugging Face's /api/daily_papers."""
+    records, _ = svc.parse_hf_json_files(list(paths))
+    _import(ctx, "HF daily papers", len(records),
+            lambda **kw: svc.import_hf_json(paths=list(paths), **kw))
+
+
+@import_group.command("arxiv")
+@PATHS
+@click.pass_obj
+def import_arxiv_cmd(ctx: CliContext, paths: tuple[Path, ...]) -> None:
+    """Import saved responses of the arXiv export API (Atom)."""
+    records, _ = svc.parse_arxiv_files(list(paths))
+    _import(ctx, "arXiv entries", len(records),
+            lambda **kw: svc.import_arxiv(paths=list(paths), **kw))
+
+
+@import_group.command("jsonl")
+@PATHS
+@click.pass_obj
+def import_jsonl_cmd(ctx: CliContext, paths: tuple[Path, ...]) -> None:
+    """Import JSON Lines (our export format, and the shared HF dataset)."""
+    _import(ctx, "JSON Lines", svc.count_jsonl_lines(paths),
+            lambda **kw: svc.import_jsonl(paths=list(paths), **kw))
+
+
+@click.command("export")
+@click.argument("path", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.pass_obj
+def export_cmd(ctx: CliContext, path: Path | None) -> None:
+    """Write every paper as JSON Lines to PATH (default: standard output)."""
+    out = open(path, "wb") if path else sys.stdout.buffer  # noqa: SIM115
+    try:
+        with ctx.session() as session:
+            for record in iter_records(db=session):
+                out.write(record_to_json(record) + b"\n")
+    finally:
+        if path:
+            out.close()
+        else:
+            out.flush()

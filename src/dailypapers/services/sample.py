@@ -1,0 +1,27 @@
+"""The bundled sample: the three seed pages shipped inside the package, loaded into an empty database."""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from dailypapers.services.catalog import ImportResult
+from dailypapers.services.imports import import_seeds
+from dailypapers.store import Paper
+
+SAMPLE_YEAR = 2025  # the year the bundled seed pages were captured in
+
+
+def sample_paths() -> list[Path]:
+    folder = resources.files("dailypapers") / "sample"
+    return sorted(Path(str(p)) for p in folder.iterdir() if p.name.endswith(".txt"))
+
+
+def load_sample_if_empty(*, db: Session) -> ImportResult | None:
+    """Import the bundled seed pages when the catalog has no paper yet; ``None`` if it had some."""
+    if db.scalar(select(func.count()).select_from(Paper)):
+        return None
+    return import_seeds(db=db, paths=sample_paths(), year=SAMPLE_YEAR)

@@ -1,0 +1,1 @@
+"""Sources: parsers that turn outside formats into ``PaperRecord``s (no database access here)."""

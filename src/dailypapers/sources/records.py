@@ -1,0 +1,130 @@
+"""The common shape every importer produces, and the errors it reports."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+ARXIV_ID = re.compile(
+    r"^(?:arxiv:)?(?P<id>\d{4}\.\d{4,5}|[a-z][a-z.\-]*(?:\.[A-Z]{2})?/\d{7})(?:v(?P<v>\d+))?$",
+    re.IGNORECASE,
+)
+ARXIV_URL = re.compile(
+    r"^https?://(?:www\.|export\.)?arxiv\.org/(?:abs|pdf|html)/(?P<rest>[^?#]+?)(?:\.pdf)?/?(?:[?#].*)?$",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class Org:
+    handle: str
+    name: str
+
+
+@dataclass
+class PaperRecord:
+    """One paper as a source saw it. ``None`` means "the source does not say" (keep what we have)."""
+
+    title: str
+    abstract: str = ""
+    arxiv_id: str | None = None
+    key: str | None = None
+    version: int | None = None
+    authors: list[str] = field(default_factory=list)
+    num_authors: int | None = None
+    categories: list[str] = field(default_factory=list)
+    published_at: dt.datetime | None = None
+    updated_at: dt.datetime | None = None
+    withdrawn_at: dt.datetime | None = None
+    github_repo: str | None = None
+    project_page: str | None = None
+    upvotes: int | None = None
+    num_comments: int | None = None
+    featured_on: dt.date | None = None
+    submitted_at: dt.datetime | None = None
+    submitted_by: str | None = None
+    organization: Org | None = None
+
+    def public_key(self) -> str:
+        return self.arxiv_id or self.key or seed_key(self.title)
+
+
+@dataclass(frozen=True)
+class Rejected:
+    """An input entry that could not be imported: where it was and why."""
+
+    source: str
+    line: int
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.source}:{self.line}: {self.reason}"
+
+
+class RecordError(ValueError):
+    """Raised by a parser for one malformed entry; the importer records it and goes on."""
+
+
+def normalize_title(title: str) -> str:
+    """Case-, accent- and punctuation-insensitive form of a title, used to match the same paper."""
+    text = unicodedata.normalize("NFKD", title)
+    text = "".join(ch for ch in text if not unicodedata.combining(ch)).casefold()
+    return " ".join(re.findall(r"\w+", text))[:512]
+
+
+def seed_key(title: str) -> str:
+    """Stable key for a paper without an arXiv id: derived from its normalized title."""
+    return "seed-" + hashlib.sha1(normalize_title(title).encode()).hexdigest()[:12]
+
+
+def collapse_ws(text: str) -> str:
+    return " ".join(text.split())
+
+
+def parse_arxiv_id(text: str) -> tuple[str, int | None]:
+    """``2401.01234v3`` / ``arXiv:2401.01234`` / an arxiv.org URL → (``2401.01234``, 3).
+
+    Raises ``RecordError`` for anything that is not an arXiv identifier.
+    """
+    value = text.strip()
+    url = ARXIV_URL.match(value)
+    if url:
+        value = url.group("rest")
+    match = ARXIV_ID.match(value)
+    if not match:
+        raise RecordError(f"not an arXiv id: {text[:80]!r}")
+    version = int(match.group("v")) if match.group("v") else None
+    return match.group("id"), version
+
+
+def parse_datetime(value: object) -> dt.datetime | None:
+    """ISO-8601 date or datetime (``Z`` or offset) → naive UTC; ``None``/empty → ``None``."""
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise RecordError(f"expected a date string, got {type(value).__name__}")
+    text = value.strip().replace("Z", "+00:00")
+    try:
+        parsed = dt.datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise RecordError(f"bad date {value[:40]!r}") from exc
+    if parsed.tzinfo is not None:
+        parsed = parsed.astimezone(dt.UTC).replace(tzinfo=None)
+    return parsed
+
+
+def parse_date(value: object) -> dt.date | None:
+    parsed = parse_datetime(value)
+    return parsed.date() if parsed else None
+
+
+def merge_records(older: PaperRecord, newer: PaperRecord) -> PaperRecord:
+    """Fold two records of the same paper: every field ``newer`` states wins, silence keeps ``older``."""
+    values = {}
+    for name in older.__dataclass_fields__:
+        new_value = getattr(newer, name)
+        values[name] = getattr(older, name) if new_value in (None, "", []) else new_value
+    return PaperRecord(**values)

@@ -1,0 +1,47 @@
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from dailypapers.cli import main
+from tests.conftest import HF_JSONL, SEEDS
+
+
+def _run(db_url: str, *args: str):
+    return CliRunner().invoke(main, list(args), env={"DAILYPAPERS_DATABASE_URL": db_url},
+                              catch_exceptions=False)
+
+
+def test_export_import_round_trips_exactly(tmp_path: Path):
+    first = f"sqlite:///{tmp_path / 'a.db'}"
+    second = f"sqlite:///{tmp_path / 'b.db'}"
+    assert _run(first, "import", "seeds", "--year", "2025", *map(str, SEEDS)).exit_code == 0
+    assert _run(first, "import", "jsonl", str(HF_JSONL)).exit_code == 0
+    exported = tmp_path / "out.jsonl"
+    assert _run(first, "export", str(exported)).exit_code == 0
+    assert _run(second, "import", "jsonl", str(exported)).exit_code == 0
+    again = _run(second, "export")
+    assert again.exit_code == 0
+    assert again.stdout_bytes == exported.read_bytes()
+    lines = exported.read_bytes().splitlines()
+    assert len(lines) == 11027 + 183 - 14  # 14 seed cards are papers of the HF dataset
+    assert any(json.loads(line)["key"] for line in lines)
+
+
+def test_rejected_lines_make_the_command_fail_but_import_the_rest(tmp_path: Path):
+    url = f"sqlite:///{tmp_path / 'c.db'}"
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"arxiv_id": "2401.00001", "title": "Fine"}\nnot json\n')
+    result = _run(url, "import", "jsonl", str(bad))
+    assert result.exit_code == 1
+    assert f"{bad}:2" in result.stderr
+    assert "1 created" in result.stderr
+    exported = _run(url, "export").stdout
+    assert json.loads(exported)["title"] == "Fine"
+
+
+def test_second_seed_import_changes_nothing(tmp_path: Path):
+    url = f"sqlite:///{tmp_path / 'd.db'}"
+    _run(url, "import", "seeds", "--year", "2025", *map(str, SEEDS))
+    result = _run(url, "import", "seeds", "--year", "2025", *map(str, SEEDS))
+    assert "0 created, 0 updated, 183 unchanged, 0 rejected" in result.stderr

@@ -1,0 +1,39 @@
+"""One factory per noun: ``make_paper(db, **overrides)``."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from dailypapers.services.catalog import import_records
+from dailypapers.sources.records import Org, PaperRecord
+from dailypapers.store import Paper
+
+_ids = itertools.count(1)
+
+
+def make_record(**overrides: Any) -> PaperRecord:
+    n = next(_ids)
+    values: dict[str, Any] = {
+        "arxiv_id": f"2501.{n:05d}",
+        "title": f"Test paper number {n}",
+        "abstract": f"Abstract of test paper {n}.",
+        "authors": ["Ada Lovelace", "Alan Turing"],
+        "published_at": dt.datetime(2025, 1, 1, 12, 0),
+        "featured_on": dt.date(2025, 1, 2),
+        "upvotes": 1,
+    }
+    values.update(overrides)
+    if isinstance(values.get("organization"), tuple):
+        values["organization"] = Org(*values["organization"])
+    return PaperRecord(**values)
+
+
+def make_paper(db: Session, **overrides: Any) -> Paper:
+    record = make_record(**overrides)
+    import_records(db=db, records=[record])
+    return db.scalars(select(Paper).where(Paper.key == record.public_key())).one()
