@@ -42,3 +42,32 @@ def database(settings: Settings) -> Iterator[Database]:
 def db(database: Database) -> Iterator[Session]:
     with database.session() as session:
         yield session
+
+
+@pytest.fixture
+def live_server(settings: Settings, database: Database):
+    """Start ``dailypapers serve`` as a real process on a free loopback port; yields its base URL.
+
+    The test fills the database (through ``db``) before or after the server starts; the server
+    reads the same SQLite file.
+    """
+    from tests.server import running_server
+
+    with running_server(settings) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Headless Debian Chromium driven by Playwright (never a downloaded browser)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(
+            executable_path="/usr/bin/chromium",
+            headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+        )
+        yield chromium
+        chromium.close()

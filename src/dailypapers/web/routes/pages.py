@@ -16,6 +16,11 @@ router = APIRouter()
 DB = Annotated[Session, Depends(get_db)]
 
 
+@router.get("/healthz", include_in_schema=False)
+def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
 @router.get("/", response_class=HTMLResponse)
 def home(request: Request, db: DB) -> Response:
     day = daily.latest_day(db=db)
