@@ -5,5 +5,12 @@ from dailypapers.store.daily import DailyEntry
 from dailypapers.store.embeddings import Embedding
 from dailypapers.store.orgs import Organization
 from dailypapers.store.papers import Author, Paper, PaperAuthor
+from dailypapers.store.comments import Comment
+from dailypapers.store.memberships import Membership
+from dailypapers.store.ratelimits import RateLimit
+from dailypapers.store.users import ApiToken, LoginSession, PasswordReset, Role, User
+from dailypapers.store.votes import Upvote
 
-__all__ = ["Base", "Author", "DailyEntry", "Embedding", "Organization", "Paper", "PaperAuthor"]
+__all__ = ["Base", "Author", "DailyEntry", "Embedding", "Organization", "Paper", "PaperAuthor",
+           "ApiToken", "Comment", "LoginSession", "Membership", "PasswordReset", "RateLimit", "Role",
+           "Upvote", "User"]

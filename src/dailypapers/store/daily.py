@@ -26,6 +26,10 @@ class DailyEntry(Base):
     organization_id: Mapped[int | None] = mapped_column(
         ForeignKey("organizations.id", ondelete="SET NULL"), index=True
     )
+    # The local account that submitted the paper (None for imported entries); added by 0003.
+    submitter_user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
     paper: Mapped[Paper] = relationship(lazy="joined")
