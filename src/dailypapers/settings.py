@@ -37,6 +37,26 @@ class Settings(BaseSettings):
     import_batch_size: int = Field(
         1000, ge=1, le=100_000, description="Papers per transaction when importing."
     )
+    smtp_host: str | None = Field(
+        None, description="SMTP server for outgoing mail; unset prints mails to the console instead."
+    )
+    smtp_port: int = Field(587, ge=1, le=65535, description="SMTP server port (587 STARTTLS, 465 SSL).")
+    smtp_security: Literal["starttls", "ssl", "none"] = Field(
+        "starttls", description="How to secure the SMTP connection: starttls, ssl (implicit TLS) or none."
+    )
+    smtp_username: str | None = Field(None, description="SMTP login name; unset sends without AUTH.")
+    smtp_password: str | None = Field(None, description="SMTP password (used with smtp_username).")
+    smtp_timeout: float = Field(30.0, gt=0, description="Seconds to wait for the SMTP server.")
+    mail_from: str = Field(
+        "Daily Papers <noreply@localhost>", description="From address of every mail the site sends."
+    )
+    session_days: int = Field(30, ge=1, le=365, description="Days a login session stays valid.")
+    password_reset_minutes: int = Field(
+        60, ge=5, le=10_080, description="Minutes a password-reset link stays valid (used once)."
+    )
+    rate_limit_scale: float = Field(
+        1.0, ge=0, description="Multiplies every rate limit (2 allows twice as many); 0 turns them off."
+    )
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> "Settings":
