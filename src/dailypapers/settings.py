@@ -37,6 +37,16 @@ class Settings(BaseSettings):
     import_batch_size: int = Field(
         1000, ge=1, le=100_000, description="Papers per transaction when importing."
     )
+    arxiv_api_url: str = Field(
+        "https://export.arxiv.org/api/query",
+        description="arXiv export API query endpoint, used to fetch a paper submitted by its arXiv id.",
+    )
+    arxiv_timeout: float = Field(
+        20.0, gt=0, description="Seconds to wait for the arXiv API before giving up."
+    )
+    arxiv_min_interval: float = Field(
+        3.0, ge=0, description="Seconds between two requests to the arXiv API (arXiv asks for 3)."
+    )
     smtp_host: str | None = Field(
         None, description="SMTP server for outgoing mail; unset prints mails to the console instead."
     )
@@ -56,6 +66,39 @@ class Settings(BaseSettings):
     )
     rate_limit_scale: float = Field(
         1.0, ge=0, description="Multiplies every rate limit (2 allows twice as many); 0 turns them off."
+    )
+    search_embedding_model: str = Field(
+        "sentence-transformers/all-MiniLM-L6-v2",
+        description="Embedding model for search by meaning: the bundled all-MiniLM-L6-v2 (offline), "
+        "a local sentence-transformers folder, or a Hub name (downloaded by sentence-transformers).",
+    )
+    search_semantic: bool = Field(
+        True, description="Use embeddings in search and similar papers; false = keyword (BM25) only."
+    )
+    search_rrf_k: int = Field(
+        60, ge=1, le=10_000, description="k of reciprocal rank fusion: 1/(k + rank) per list."
+    )
+    search_keyword_weight: float = Field(
+        1.0, ge=0, description="Weight of the keyword (BM25) list in reciprocal rank fusion."
+    )
+    search_semantic_weight: float = Field(
+        1.0, ge=0, description="Weight of the embedding (meaning) list in reciprocal rank fusion."
+    )
+    search_title_boost: float = Field(
+        2.0, gt=0, description="BM25 boost of a term matched in the title over one in the abstract."
+    )
+    search_candidates: int = Field(
+        200, ge=10, le=5000, description="Candidates taken from each list before fusion and filters."
+    )
+    search_exact_vectors_max: int = Field(
+        20_000, ge=0,
+        description="Up to this many vectors, nearest neighbours are exact; above it an HNSW index is built.",
+    )
+    search_embed_batch_size: int = Field(
+        32, ge=1, le=4096, description="Papers embedded (and committed) per batch by `dailypapers embed`."
+    )
+    search_model_cache_dir: Path | None = Field(
+        None, description="Where the ONNX export of the embedding model is cached (default: data_dir/models)."
     )
 
     @model_validator(mode="after")

@@ -121,8 +121,19 @@ def parse_date(value: object) -> dt.date | None:
     return parsed.date() if parsed else None
 
 
+def is_older_version(record: PaperRecord, than: int | None) -> bool:
+    """True when ``record`` describes an earlier arXiv version than ``than`` (so it must not win)."""
+    return record.version is not None and than is not None and record.version < than
+
+
 def merge_records(older: PaperRecord, newer: PaperRecord) -> PaperRecord:
-    """Fold two records of the same paper: every field ``newer`` states wins, silence keeps ``older``."""
+    """Fold two records of the same paper: every field ``newer`` states wins, silence keeps ``older``.
+
+    "Newer" is the later arXiv version when both records carry one (a v1 read after a v3 does not
+    take the v3's title back), else the one read later.
+    """
+    if is_older_version(newer, older.version):
+        older, newer = newer, older
     values = {}
     for name in older.__dataclass_fields__:
         new_value = getattr(newer, name)
