@@ -7,14 +7,21 @@ work is ~10x slower for 100k-paper imports; reads for pages use the ORM models.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import islice
 from typing import Any
 
 from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 
-from dailypapers.sources.records import PaperRecord, Rejected, merge_records, normalize_title, seed_key
+from dailypapers.sources.records import (
+    PaperRecord,
+    Rejected,
+    is_older_version,
+    merge_records,
+    normalize_title,
+    seed_key,
+)
 from dailypapers.store import Author, DailyEntry, Organization, Paper, PaperAuthor
 from dailypapers.store.base import utcnow
 
@@ -56,7 +63,7 @@ def _merged(existing: dict[str, Any] | None, rec: PaperRecord) -> dict[str, Any]
     key = arxiv_id or old.get("key") or rec.key or seed_key(rec.title)
     num_authors = len(rec.authors) if rec.authors else rec.num_authors
     versions = [v for v in (old.get("version"), rec.version) if v is not None]
-    return {
+    values = {
         "key": key,
         "arxiv_id": arxiv_id,
         "version": max(versions) if versions else None,
@@ -71,6 +78,12 @@ def _merged(existing: dict[str, Any] | None, rec: PaperRecord) -> dict[str, Any]
         "github_repo": rec.github_repo or old.get("github_repo"),
         "project_page": rec.project_page or old.get("project_page"),
     }
+    if is_older_version(rec, old.get("version")):
+        # An earlier arXiv version only fills gaps: the stored later version keeps its metadata.
+        for name, value in old.items():
+            if name in values and value not in (None, "", []):
+                values[name] = value
+    return values
 
 
 class _Batch:
@@ -181,6 +194,8 @@ def _upsert_batch(db: Session, records: list[PaperRecord], result: ImportResult)
                              "num_comments": rec.num_comments or 0, "created_at": now, "modified_at": now})
             new_records.append(rec)
             continue
+        if is_older_version(rec, existing.get("version")):
+            rec = replace(rec, authors=[])  # the later version's author list stands
         matched.append((existing, rec))
         differs = any(existing.get(k) != v for k, v in values.items())
         counts_differ = (rec.upvotes is not None and rec.upvotes != existing["imported_upvotes"]) or (

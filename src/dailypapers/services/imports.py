@@ -1,7 +1,8 @@
 """Importers: read files of each supported format and upsert them into the catalog.
 
 Each importer parses every entry it can, reports each malformed one (file, line, reason) and
-imports the rest; the CLI exits non-zero when anything was rejected.
+imports the rest; the CLI exits non-zero when anything was rejected. A file that is unusable as a
+whole (not valid UTF-8 text, not JSON, not XML) is reported once, at the line where it breaks.
 """
 
 from __future__ import annotations
@@ -9,15 +10,19 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import Any, BinaryIO
 
 from sqlalchemy.orm import Session
 
 from dailypapers.services.catalog import ImportResult, ProgressFn, import_records
-from dailypapers.sources.arxiv import parse_arxiv_feed
+from dailypapers.sources.arxiv import FeedError, parse_arxiv_feed
 from dailypapers.sources.hf_json import parse_hf_item
 from dailypapers.sources.jsonl import parse_jsonl_line
 from dailypapers.sources.records import PaperRecord, RecordError, Rejected
 from dailypapers.sources.seeds import parse_seed_page
+
+# A paper's JSON is a few kB; a line far past this is not a paper and must not be read whole.
+MAX_LINE_BYTES = 1 << 20
 
 
 def _run(db: Session, records: Iterable[PaperRecord], rejected: list[Rejected], batch_size: int,
@@ -27,18 +32,56 @@ def _run(db: Session, records: Iterable[PaperRecord], rejected: list[Rejected], 
     return result
 
 
+def _read_text(path: Path) -> str:
+    """The file as UTF-8 text; ``RecordError`` naming the line of the first invalid byte."""
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise _LineError(line, f"not valid UTF-8 (byte 0x{data[exc.start]:02x})") from exc
+
+
+class _LineError(RecordError):
+    def __init__(self, line: int, reason: str) -> None:
+        super().__init__(reason)
+        self.line = line
+
+
+def _lines(fh: BinaryIO, limit: int = MAX_LINE_BYTES) -> Iterator[tuple[int, bytes | None]]:
+    """Numbered lines of a binary file; ``None`` for a line longer than ``limit`` (skipped unread)."""
+    number = 0
+    while True:
+        line = fh.readline(limit + 1)
+        if not line:
+            return
+        number += 1
+        if len(line) > limit and not line.endswith(b"\n"):
+            while (rest := fh.readline(limit)) and not rest.endswith(b"\n"):
+                pass
+            yield number, None
+        else:
+            yield number, line
+
+
 def count_jsonl_lines(paths: Iterable[Path]) -> int:
+    """How many non-blank lines the files hold (the progress bar's total)."""
     total = 0
     for path in paths:
         with open(path, "rb") as fh:
-            total += sum(1 for line in fh if line.strip())
+            total += sum(1 for _, line in _lines(fh) if line is None or line.strip())
     return total
 
 
 def iter_jsonl(paths: Iterable[Path], rejected: list[Rejected]) -> Iterator[PaperRecord]:
+    """Records of every good line; each bad line is appended to ``rejected`` with its number."""
     for path in paths:
         with open(path, "rb") as fh:
-            for number, line in enumerate(fh, 1):
+            for number, line in _lines(fh):
+                if line is None:
+                    rejected.append(Rejected(str(path), number,
+                                             f"line longer than {MAX_LINE_BYTES} bytes"))
+                    continue
                 if not line.strip():
                     continue
                 try:
@@ -49,6 +92,7 @@ def iter_jsonl(paths: Iterable[Path], rejected: list[Rejected]) -> Iterator[Pape
 
 def import_jsonl(*, db: Session, paths: list[Path], batch_size: int = 1000,
                  progress: ProgressFn | None = None) -> ImportResult:
+    """Import JSON Lines files (our export format and the shared HF dataset), streaming."""
     rejected: list[Rejected] = []
     return _run(db, iter_jsonl(paths, rejected), rejected, batch_size, progress)
 
@@ -57,7 +101,12 @@ def parse_seed_files(paths: list[Path], *, year: int) -> tuple[list[PaperRecord]
     records: list[PaperRecord] = []
     rejected: list[Rejected] = []
     for path in paths:
-        got, bad = parse_seed_page(path.read_text(encoding="utf-8"), year=year, source=str(path))
+        try:
+            text = _read_text(path)
+        except _LineError as exc:
+            rejected.append(Rejected(str(path), exc.line, str(exc)))
+            continue
+        got, bad = parse_seed_page(text, year=year, source=str(path))
         records += got
         rejected += bad
     return records, rejected
@@ -65,33 +114,67 @@ def parse_seed_files(paths: list[Path], *, year: int) -> tuple[list[PaperRecord]
 
 def import_seeds(*, db: Session, paths: list[Path], year: int, batch_size: int = 1000,
                  progress: ProgressFn | None = None) -> ImportResult:
+    """Import the text of Daily Papers pages; dates printed without a year belong to ``year``."""
     records, rejected = parse_seed_files(paths, year=year)
     return _run(db, records, rejected, batch_size, progress)
+
+
+def _json_list_items(text: str) -> Iterator[tuple[int, Any]]:
+    """(line, value) of each element of a top-level JSON list, so a bad item is found by line."""
+    decoder = json.JSONDecoder()
+    ws = " \t\r\n"
+    pos = len(text) - len(text.lstrip(ws))
+    if not text.startswith("[", pos):
+        value, _ = decoder.raw_decode(text, pos)  # raises for invalid JSON, else it is not a list
+        raise _LineError(1, f"expected a JSON list of daily-paper items, got a {type(value).__name__}")
+    pos += 1
+    while True:
+        while pos < len(text) and text[pos] in ws:
+            pos += 1
+        if text.startswith("]", pos):
+            rest = text[pos + 1:]
+            if rest.strip(ws):
+                raise json.JSONDecodeError("Extra data", text, pos + 1 + len(rest) - len(rest.lstrip(ws)))
+            return
+        value, end = decoder.raw_decode(text, pos)
+        yield text.count("\n", 0, pos) + 1, value
+        pos = end
+        while pos < len(text) and text[pos] in ws:
+            pos += 1
+        if text.startswith(",", pos):
+            pos += 1
+        elif not text.startswith("]", pos):
+            raise json.JSONDecodeError("Expecting ',' delimiter", text, pos)
 
 
 def parse_hf_json_files(paths: list[Path]) -> tuple[list[PaperRecord], list[Rejected]]:
     records: list[PaperRecord] = []
     rejected: list[Rejected] = []
     for path in paths:
+        # Parse the whole file before keeping any item: a file cut off half-way is rejected whole
+        # rather than imported up to the break.
+        got: list[PaperRecord] = []
+        bad: list[Rejected] = []
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            rejected.append(Rejected(str(path), getattr(exc, "lineno", 0), f"not valid JSON: {exc}"))
+            for index, (line, item) in enumerate(_json_list_items(_read_text(path)), 1):
+                try:
+                    got.append(parse_hf_item(item))
+                except RecordError as exc:
+                    bad.append(Rejected(str(path), line, f"item {index}: {exc}"))
+        except _LineError as exc:
+            rejected.append(Rejected(str(path), exc.line, str(exc)))
             continue
-        items = data if isinstance(data, list) else None
-        if items is None:
-            rejected.append(Rejected(str(path), 1, "expected a JSON list of daily-paper items"))
+        except json.JSONDecodeError as exc:
+            rejected.append(Rejected(str(path), exc.lineno, f"not valid JSON: {exc.msg} (column {exc.colno})"))
             continue
-        for index, item in enumerate(items, 1):
-            try:
-                records.append(parse_hf_item(item))
-            except RecordError as exc:
-                rejected.append(Rejected(str(path), index, f"item {index}: {exc}"))
+        records += got
+        rejected += bad
     return records, rejected
 
 
 def import_hf_json(*, db: Session, paths: list[Path], batch_size: int = 1000,
                    progress: ProgressFn | None = None) -> ImportResult:
+    """Import saved responses of Hugging Face's ``/api/daily_papers`` (a JSON list per file)."""
     records, rejected = parse_hf_json_files(paths)
     return _run(db, records, rejected, batch_size, progress)
 
@@ -100,13 +183,18 @@ def parse_arxiv_files(paths: list[Path]) -> tuple[list[PaperRecord], list[Reject
     records: list[PaperRecord] = []
     rejected: list[Rejected] = []
     for path in paths:
-        got, bad = parse_arxiv_feed(path.read_bytes(), source=str(path))
-        records += got
-        rejected += bad
+        try:
+            feed = parse_arxiv_feed(path.read_bytes(), source=str(path))
+        except FeedError as exc:
+            rejected.append(Rejected(str(path), exc.line, str(exc)))
+            continue
+        records += feed.records
+        rejected += sorted(feed.errors + feed.rejected, key=lambda r: r.line)
     return records, rejected
 
 
 def import_arxiv(*, db: Session, paths: list[Path], batch_size: int = 1000,
                  progress: ProgressFn | None = None) -> ImportResult:
+    """Import saved arXiv API responses; ``2401.01234v3`` is stored as ``2401.01234``, version 3."""
     records, rejected = parse_arxiv_files(paths)
     return _run(db, records, rejected, batch_size, progress)
