@@ -1,8 +1,10 @@
-"""One place that builds real databases for the tests (a real SQLite file per test)."""
+"""One place that builds real databases for the tests: a real SQLite file, or a real PostgreSQL
+database, per test (DAILYPAPERS_TEST_BACKEND picks; see docs/postgresql.md)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import os
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -19,9 +21,87 @@ FIXTURES = Path(__file__).parent / "fixtures"
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
 
 
+# Which database engine every fixture below builds: "sqlite" (default) or "postgres", which needs
+# DAILYPAPERS_TEST_POSTGRES_URL (a server with pgvector; `make test` runs both when it is set).
+BACKEND = os.environ.get("DAILYPAPERS_TEST_BACKEND", "sqlite")
+POSTGRES_URL = os.environ.get("DAILYPAPERS_TEST_POSTGRES_URL", "")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "sqlite_only: inherently SQLite-specific (not run on PostgreSQL)")
+    config.addinivalue_line("markers", "postgres_only: PostgreSQL features such as pgvector (not run on SQLite)")
+    if BACKEND not in {"sqlite", "postgres"}:
+        raise pytest.UsageError(f"DAILYPAPERS_TEST_BACKEND must be sqlite or postgres, not {BACKEND!r}")
+    if BACKEND == "postgres":
+        # Missing PostgreSQL is a failure, never a reason to skip.
+        if not POSTGRES_URL:
+            raise pytest.UsageError("DAILYPAPERS_TEST_BACKEND=postgres needs DAILYPAPERS_TEST_POSTGRES_URL")
+        from tests.pg import check_server
+
+        try:
+            check_server(POSTGRES_URL)
+        except RuntimeError as exc:
+            raise pytest.UsageError(str(exc)) from exc
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return f"dailypapers test backend: {BACKEND}"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    other = "sqlite_only" if BACKEND == "postgres" else "postgres_only"
+    kept = [item for item in items if item.get_closest_marker(other) is None]
+    if len(kept) != len(items):
+        config.hook.pytest_deselected(items=[i for i in items if i not in kept])
+        items[:] = kept
+
+
+@pytest.fixture(scope="session")
+def pg_databases():
+    """The per-test database factory of the PostgreSQL backend (see tests/pg.py)."""
+    if BACKEND != "postgres":
+        raise RuntimeError("pg_databases is only available with DAILYPAPERS_TEST_BACKEND=postgres")
+    from tests.pg import TestDatabases
+
+    databases = TestDatabases(POSTGRES_URL)
+    yield databases
+    databases.close()
+
+
 @pytest.fixture
-def db_url(tmp_path: Path) -> str:
-    return f"sqlite:///{tmp_path / 'dailypapers.db'}"
+def make_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Callable[..., str]]:
+    """Factory of extra isolated databases on the test backend: ``make_db_url()`` is empty
+    (unmigrated), ``make_db_url(migrated=True)`` is already at the newest schema."""
+    made: list[str] = []
+    databases = request.getfixturevalue("pg_databases") if BACKEND == "postgres" else None
+
+    def make(*, migrated: bool = False) -> str:
+        if databases is None:
+            url = f"sqlite:///{tmp_path / f'extra-{len(made)}.db'}"
+            if migrated:
+                database = Database(url)
+                database.migrate()
+                database.dispose()
+        else:
+            url = databases.new(migrated=migrated)
+        made.append(url)
+        return url
+
+    yield make
+    if databases is not None:
+        for url in made:
+            databases.drop(url.rsplit("/", 1)[1])
+
+
+@pytest.fixture
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """The test's own database. On SQLite a new file; on PostgreSQL a database cloned from a
+    template migrated once per run (so it is already at the newest schema)."""
+    if BACKEND == "sqlite":
+        yield f"sqlite:///{tmp_path / 'dailypapers.db'}"
+        return
+    with request.getfixturevalue("pg_databases").database() as url:
+        yield url
 
 
 @pytest.fixture

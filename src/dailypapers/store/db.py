@@ -13,8 +13,30 @@ from sqlalchemy.orm import Session, sessionmaker
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 
+def normalize_url(url: str) -> str:
+    """``postgresql://`` and ``postgres://`` URLs mean psycopg 3, the PostgreSQL driver we ship."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def is_postgres(url: str) -> bool:
+    return normalize_url(url).startswith("postgresql")
+
+
+# Per web/worker process: with N processes the server needs N * (size + overflow) connections
+# (docs/postgresql.md explains how to size max_connections or put PgBouncer in front).
+POSTGRES_POOL = {"pool_size": 5, "max_overflow": 10, "pool_timeout": 30, "pool_recycle": 1800}
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
-    """Create an engine; SQLite files get WAL, foreign keys and a busy timeout on every connection."""
+    """Create an engine; SQLite files get WAL, foreign keys and a busy timeout on every connection.
+
+    PostgreSQL engines use psycopg 3 with a bounded pool that checks connections before use
+    (a restarted server or a failover does not leave dead connections in the pool).
+    """
+    url = normalize_url(url)
     if url.startswith("sqlite"):
         connect_args = {"check_same_thread": False, "timeout": 30}
         engine = create_engine(url, connect_args=connect_args, **kwargs)
@@ -30,6 +52,10 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             cur.close()
 
         return engine
+    if url.startswith("postgresql"):
+        options = {**POSTGRES_POOL, "pool_pre_ping": True,
+                   "connect_args": {"application_name": "dailypapers"}, **kwargs}
+        return create_engine(url, **options)
     return create_engine(url, pool_pre_ping=True, **kwargs)
 
 
@@ -53,7 +79,7 @@ class Database:
     """The engine and session factory of one installation (no globals: built from Settings)."""
 
     def __init__(self, url: str, **engine_kwargs: Any) -> None:
-        self.url = url
+        self.url = normalize_url(url)
         self.engine = make_engine(url, **engine_kwargs)
         self.sessions = make_sessionmaker(self.engine)
 
