@@ -1,0 +1,307 @@
+"""Who is asking: login-session cookies, CSRF tokens, and the auth dependencies of the routes.
+
+- The ``dp_session`` cookie holds a random token (HttpOnly, SameSite=Lax, Secure when the site
+  is served over https). A logged-in browser's token is a row in ``login_sessions``; any other
+  token is an anonymous one, minted only when a page renders a form, so cacheable pages set no
+  cookie. Login always issues a new token, so a token planted before login is never promoted.
+- The CSRF token of a form is HMAC(secret_key, cookie token): forms carry it as ``csrf_token``
+  (scripts may send ``X-CSRF-Token``) and every state-changing HTML route checks it.
+- The write JSON API authenticates with ``Authorization: Bearer <API token>`` only: it never
+  reads the cookie, so it needs no CSRF token and cannot be driven by another site.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from typing import Annotated, Any
+from urllib.parse import quote, urlsplit
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from markupsafe import Markup, escape
+from jinja2 import pass_context
+
+from dailypapers.services import comments, ratelimits, sessions, votes
+from dailypapers.services.errors import Forbidden, RateLimited, ServiceError
+from dailypapers.settings import Settings
+from dailypapers.store import User
+
+COOKIE = "dp_session"
+CSRF_FIELD = "csrf_token"
+CSRF_HEADER = "x-csrf-token"
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+
+class CsrfFailed(Exception):
+    """A state-changing request without a valid CSRF token."""
+
+
+class LoginRequired(Exception):
+    """The page needs a logged-in user."""
+
+
+class ApiUnauthorized(Exception):
+    """The API call needs a valid bearer token."""
+
+
+class Viewer:
+    """The person behind a request: their user (or None), cookie token and CSRF token."""
+
+    def __init__(self, *, request: Request, user: User | None, token: str | None) -> None:
+        self.request = request
+        self.user = user
+        self._token = token
+        self._voted: set[int] | None = None
+
+    @property
+    def settings(self) -> Settings:
+        return self.request.app.state.settings  # type: ignore[no-any-return]
+
+    @property
+    def token(self) -> str:
+        """The cookie token; minted (and set on the response by the middleware) when missing."""
+        if self._token is None:
+            self._token = secrets.token_urlsafe(32)
+            self.request.state.dp_new_token = self._token
+        return self._token
+
+    @property
+    def csrf_token(self) -> str:
+        return csrf_for(self.settings.secret_key, self.token)
+
+    def upvoted(self, paper_id: int) -> bool:
+        """Whether the viewer upvoted the paper; the first call loads their votes in one query."""
+        if self.user is None:
+            return False
+        if self._voted is None:
+            with self.request.app.state.db.session() as db:
+                self._voted = votes.upvoted_by(db=db, user_id=self.user.id)
+        return paper_id in self._voted
+
+    def preload_votes(self, paper_ids: list[int]) -> None:
+        """Load the viewer's votes among a page's papers (one query) before rendering the page."""
+        if self.user is not None and self._voted is None:
+            with self.request.app.state.db.session() as db:
+                self._voted = votes.upvoted_among(db=db, user_id=self.user.id, paper_ids=paper_ids)
+
+
+def csrf_for(secret: str, token: str) -> str:
+    return hmac.new(secret.encode(), f"csrf:{token}".encode(), hashlib.sha256).hexdigest()
+
+
+def get_viewer(request: Request) -> Viewer:
+    """The request's viewer, resolved once per request (its own short database session)."""
+    cached = getattr(request.state, "dp_viewer", None)
+    if cached is not None:
+        return cached  # type: ignore[no-any-return]
+    token = request.cookies.get(COOKIE) or None
+    user = None
+    if token:
+        with request.app.state.db.session() as db:
+            user = sessions.user_for_session(db=db, token=token)
+    viewer = Viewer(request=request, user=user, token=token)
+    request.state.dp_viewer = viewer
+    return viewer
+
+
+def require_user(request: Request) -> User:
+    user = get_viewer(request).user
+    if user is None:
+        raise LoginRequired()
+    return user
+
+
+def require_curator(request: Request) -> User:
+    user = require_user(request)
+    if not user.is_curator:
+        raise Forbidden("only curators can do this")
+    return user
+
+
+def require_admin(request: Request) -> User:
+    user = require_user(request)
+    if not user.is_admin:
+        raise Forbidden("only admins can do this")
+    return user
+
+
+def api_user(request: Request) -> User:
+    """The user of a bearer API token; the cookie is deliberately ignored."""
+    scheme, _, value = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not value.strip():
+        raise ApiUnauthorized("send Authorization: Bearer <API token> (create one at /account)")
+    with request.app.state.db.session() as db:
+        user = sessions.user_for_api_token(db=db, token=value.strip())
+    if user is None:
+        raise ApiUnauthorized("unknown or revoked API token")
+    return user
+
+
+async def csrf_protect(request: Request) -> None:
+    """Refuse a state-changing request whose CSRF token does not match its cookie."""
+    if request.method in SAFE_METHODS:
+        return
+    sent = request.headers.get(CSRF_HEADER)
+    if not sent and "form" in request.headers.get("content-type", ""):
+        value = (await request.form()).get(CSRF_FIELD)
+        sent = value if isinstance(value, str) else None
+    cookie = request.cookies.get(COOKIE)
+    secret = request.app.state.settings.secret_key
+    if not cookie or not sent or not hmac.compare_digest(sent, csrf_for(secret, cookie)):
+        raise CsrfFailed()
+
+
+Viewed = Annotated[Viewer, Depends(get_viewer)]
+CurrentUser = Annotated[User, Depends(require_user)]
+Curator = Annotated[User, Depends(require_curator)]
+Admin = Annotated[User, Depends(require_admin)]
+ApiUser = Annotated[User, Depends(api_user)]
+CSRF = [Depends(csrf_protect)]
+
+
+def set_session_cookie(response: Response, settings: Settings, token: str) -> None:
+    response.set_cookie(COOKIE, token, max_age=settings.session_days * 86400, path="/",
+                        httponly=True, samesite="lax", secure=settings.base_url.startswith("https://"))
+
+
+def client_ip(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def safe_next(target: str | None, default: str = "/") -> str:
+    """Only same-site paths may be redirect targets (no ``//evil.example`` or ``https://…``)."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return default
+    return target
+
+
+class SessionCookieMiddleware:
+    """Sets the cookie of a token minted while rendering a form for a visitor who had none."""
+
+    def __init__(self, app: Any, *, settings: Settings) -> None:
+        self.app = app
+        self.settings = settings
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        has_cookie = any(k == b"cookie" and COOKIE.encode() in v for k, v in scope["headers"])
+
+        async def send_with_cookie(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                if has_cookie:
+                    # A page seen with a session cookie may show its viewer's name and votes:
+                    # no shared cache may keep it.
+                    headers = message["headers"]
+                    control = b",".join(v for k, v in headers if k.lower() == b"cache-control")
+                    if b"no-store" not in control:
+                        headers = [(k, v) for k, v in headers if k.lower() != b"cache-control"]
+                        headers.append((b"cache-control", b"private, no-cache"))
+                    message["headers"] = [*headers, (b"vary", b"Cookie")]
+                token = scope.get("state", {}).get("dp_new_token")
+                if token:
+                    probe = Response()
+                    set_session_cookie(probe, self.settings, token)
+                    cookie = probe.headers["set-cookie"].encode("latin-1")
+                    message["headers"] = [*message["headers"], (b"set-cookie", cookie)]
+            await send(message)
+
+        await self.app(scope, receive, send_with_cookie)
+
+
+def _wants_json(request: Request) -> bool:
+    return request.url.path.startswith("/api/")
+
+
+def _error(request: Request, status: int, message: str, *, link: str | None = None,
+           headers: dict[str, str] | None = None) -> Response:
+    if _wants_json(request):
+        body: dict[str, Any] = {"error": message}
+        if link:
+            body["url"] = link
+        return JSONResponse(body, status_code=status, headers=headers)
+    return request.app.state.templates.TemplateResponse(
+        request, "community/error.html", {"status": status, "message": message, "link": link},
+        status_code=status, headers=headers)
+
+
+def install(app: FastAPI) -> None:
+    """Wire the session cookie, the template helpers and the error pages into an app."""
+    settings: Settings = app.state.settings
+    app.add_middleware(SessionCookieMiddleware, settings=settings)
+    templates = app.state.templates
+
+    @pass_context
+    def csrf_input(context: Any) -> Markup:
+        viewer = get_viewer(context["request"])
+        return Markup('<input type="hidden" name="{}" value="{}">').format(
+            CSRF_FIELD, escape(viewer.csrf_token))
+
+    templates.env.globals["csrf_input"] = csrf_input
+    templates.context_processors.append(lambda request: {"viewer": get_viewer(request)})
+
+    def comment_threads(paper: Any) -> list[comments.Thread]:
+        with app.state.db.session() as db:
+            return comments.threads_for(db=db, paper_id=paper.id)
+
+    templates.env.globals["comment_threads"] = comment_threads
+
+    @app.exception_handler(ServiceError)
+    async def _service_error(request: Request, exc: ServiceError) -> Response:
+        headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimited) else None
+        return _error(request, exc.status, exc.message, link=getattr(exc, "link", None),
+                      headers=headers)
+
+    @app.exception_handler(CsrfFailed)
+    async def _csrf_failed(request: Request, exc: CsrfFailed) -> Response:
+        return _error(request, 403, "The form's security token is missing or wrong. Reload the "
+                                    "page and try again.")
+
+    @app.exception_handler(LoginRequired)
+    async def _login_required(request: Request, exc: LoginRequired) -> Response:
+        if _wants_json(request):
+            return _error(request, 401, "log in first")
+        if request.method == "GET":
+            back = request.url.path
+        else:  # a POST route cannot be returned to; go back to the page the form was on
+            referer = urlsplit(request.headers.get("referer", ""))
+            back = referer.path if referer.netloc == request.url.netloc else "/"
+        return RedirectResponse(f"/login?next={quote(safe_next(back))}", status_code=303)
+
+    @app.exception_handler(ApiUnauthorized)
+    async def _api_unauthorized(request: Request, exc: ApiUnauthorized) -> Response:
+        return JSONResponse({"error": str(exc)}, status_code=401,
+                            headers={"WWW-Authenticate": 'Bearer realm="dailypapers"'})
+
+
+def limit_by_ip(rule: ratelimits.Rule) -> Any:
+    """A dependency counting one event per request against ``rule`` for the client address."""
+
+    def dependency(request: Request) -> None:
+        with request.app.state.db.session() as db:
+            ratelimits.hit(db=db, rule=rule, subject=client_ip(request),
+                           scale=request.app.state.settings.rate_limit_scale)
+
+    return Depends(dependency)
+
+
+def limit_by_user(rule: ratelimits.Rule, *, api: bool = False) -> Any:
+    """A dependency counting one event per request against ``rule`` for the acting user."""
+
+    def dependency(request: Request) -> None:
+        user = api_user(request) if api else require_user(request)
+        with request.app.state.db.session() as db:
+            ratelimits.hit(db=db, rule=rule, subject=f"#{user.id}",
+                           scale=request.app.state.settings.rate_limit_scale)
+
+    return Depends(dependency)
+
+
+def render(request: Request, name: str, context: dict[str, Any] | None = None, *,
+           status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return request.app.state.templates.TemplateResponse(  # type: ignore[no-any-return]
+        request, name, context or {}, status_code=status, headers=headers)

@@ -1,0 +1,161 @@
+"""Sign-up, login/logout, account settings (profile, API tokens) and password reset."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy.orm import Session
+
+from dailypapers.mail import MailError, mailer_from_settings
+from dailypapers.services import accounts, ratelimits, sessions
+from dailypapers.services.errors import Invalid, ServiceError
+from dailypapers.web.auth import (
+    COOKIE,
+    CSRF,
+    CurrentUser,
+    client_ip,
+    limit_by_ip,
+    render,
+    safe_next,
+    set_session_cookie,
+)
+from dailypapers.web.deps import get_db
+
+router = APIRouter()
+DB = Annotated[Session, Depends(get_db)]
+NO_REFERRER = {"Referrer-Policy": "no-referrer"}
+
+
+def _logged_in(request: Request, token: str, next_url: str | None) -> Response:
+    response = RedirectResponse(safe_next(next_url), status_code=303)
+    set_session_cookie(response, request.app.state.settings, token)
+    return response
+
+
+@router.get("/signup")
+def signup_page(request: Request, next: str = "/") -> Response:
+    return render(request, "account/signup.html", {"next": safe_next(next), "form": {}})
+
+
+@router.post("/signup", dependencies=[*CSRF, limit_by_ip(ratelimits.SIGNUP_IP)])
+def signup(request: Request, db: DB, username: Annotated[str, Form()] = "",
+           email: Annotated[str, Form()] = "", password: Annotated[str, Form()] = "",
+           display_name: Annotated[str, Form()] = "", next: Annotated[str, Form()] = "/") -> Response:
+    form = {"username": username, "email": email, "display_name": display_name}
+    try:
+        user = accounts.sign_up(db=db, username=username, email=email, password=password,
+                                display_name=display_name)
+    except Invalid as exc:
+        return render(request, "account/signup.html",
+                      {"error": exc.message, "form": form, "next": safe_next(next)}, status=400)
+    token = sessions.start_session(db=db, user_id=user.id, days=request.app.state.settings.session_days,
+                                   replaces=request.cookies.get(COOKIE))
+    return _logged_in(request, token, next)
+
+
+@router.get("/login")
+def login_page(request: Request, next: str = "/") -> Response:
+    return render(request, "account/login.html", {"next": safe_next(next), "login": ""})
+
+
+@router.post("/login", dependencies=CSRF)
+def login(request: Request, db: DB, login: Annotated[str, Form()] = "",
+          password: Annotated[str, Form()] = "", next: Annotated[str, Form()] = "/") -> Response:
+    settings = request.app.state.settings
+    try:
+        _, token = sessions.log_in(db=db, login=login, password=password, ip=client_ip(request),
+                                   days=settings.session_days, scale=settings.rate_limit_scale,
+                                   replaces=request.cookies.get(COOKIE))
+    except Invalid as exc:
+        return render(request, "account/login.html",
+                      {"error": exc.message, "login": login, "next": safe_next(next)}, status=400)
+    return _logged_in(request, token, next)
+
+
+@router.post("/logout", dependencies=CSRF)
+def logout(request: Request, db: DB) -> Response:
+    token = request.cookies.get(COOKIE)
+    if token:
+        sessions.end_session(db=db, token=token)
+    response = RedirectResponse("/", status_code=303)
+    response.delete_cookie(COOKIE, path="/")
+    return response
+
+
+@router.get("/account")
+def account_page(request: Request, db: DB, user: CurrentUser) -> Response:
+    tokens = sessions.list_api_tokens(db=db, user_id=user.id)
+    return render(request, "account/settings.html", {"user": user, "tokens": tokens})
+
+
+@router.post("/account/profile", dependencies=CSRF)
+def update_profile(request: Request, db: DB, user: CurrentUser,
+                   display_name: Annotated[str, Form()] = "") -> Response:
+    accounts.update_profile(db=db, user_id=user.id, display_name=display_name)
+    return RedirectResponse("/account", status_code=303)
+
+
+@router.post("/account/tokens", dependencies=CSRF)
+def create_token(request: Request, db: DB, user: CurrentUser,
+                 name: Annotated[str, Form()] = "") -> Response:
+    _, raw = sessions.create_api_token(db=db, user_id=user.id, name=name)
+    tokens = sessions.list_api_tokens(db=db, user_id=user.id)
+    # The raw token is shown on this one response only; no-store keeps it out of caches.
+    return render(request, "account/settings.html", {"user": user, "tokens": tokens, "new_token": raw},
+                  headers={"Cache-Control": "no-store"})
+
+
+@router.post("/account/tokens/{token_id}/revoke", dependencies=CSRF)
+def revoke_token(request: Request, db: DB, user: CurrentUser, token_id: int) -> Response:
+    sessions.revoke_api_token(db=db, user_id=user.id, token_id=token_id)
+    return RedirectResponse("/account", status_code=303)
+
+
+@router.get("/account/reset")
+def reset_request_page(request: Request) -> Response:
+    return render(request, "account/reset_request.html", {})
+
+
+@router.post("/account/reset", dependencies=[*CSRF, limit_by_ip(ratelimits.RESET_IP)])
+def reset_request(request: Request, db: DB, email: Annotated[str, Form()] = "") -> Response:
+    settings = request.app.state.settings
+    try:
+        ratelimits.hit(db=db, rule=ratelimits.RESET_EMAIL, subject=email.strip(),
+                       scale=settings.rate_limit_scale)
+        accounts.send_password_reset(db=db, mailer=mailer_from_settings(settings), email=email,
+                                     base_url=settings.base_url, sender=settings.mail_from,
+                                     site_name=settings.site_name,
+                                     ttl_minutes=settings.password_reset_minutes)
+    except Invalid as exc:
+        return render(request, "account/reset_request.html", {"error": exc.message, "email": email},
+                      status=400)
+    except MailError as exc:
+        return render(request, "account/reset_request.html",
+                      {"error": f"The mail could not be sent; try again later. ({exc})", "email": email},
+                      status=503)
+    return render(request, "account/message.html", {
+        "title": "Check your mail",
+        "message": "If an account uses that address, we sent it a link to choose a new password."})
+
+
+@router.get("/account/reset/{token}")
+def reset_form(request: Request, db: DB, token: str) -> Response:
+    usable = accounts.reset_token_is_usable(db=db, token=token)
+    return render(request, "account/reset_form.html", {"token": token, "usable": usable},
+                  status=200 if usable else 400, headers=NO_REFERRER)
+
+
+@router.post("/account/reset/{token}", dependencies=CSRF)
+def reset_password(request: Request, db: DB, token: str,
+                   password: Annotated[str, Form()] = "") -> Response:
+    try:
+        accounts.reset_password(db=db, token=token, new_password=password)
+    except ServiceError as exc:
+        return render(request, "account/reset_form.html",
+                      {"token": token, "usable": True, "error": exc.message}, status=400,
+                      headers=NO_REFERRER)
+    return render(request, "account/message.html", {
+        "title": "Password changed", "message": "Your password is changed and every session "
+        "was logged out. Log in with the new password.", "link": "/login"})

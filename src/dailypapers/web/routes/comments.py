@@ -1,0 +1,77 @@
+"""Comments on paper pages: post, reply, edit and delete (forms), and the JSON API."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import RedirectResponse, Response
+from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session
+
+from dailypapers.services import comments, ratelimits
+from dailypapers.services.errors import Forbidden
+from dailypapers.store import Comment, Paper
+from dailypapers.web.auth import CSRF, ApiUser, CurrentUser, limit_by_user, render
+from dailypapers.web.deps import get_db
+
+router = APIRouter()
+DB = Annotated[Session, Depends(get_db)]
+
+
+def _at(db: Session, comment: Comment) -> Response:
+    key = db.get(Paper, comment.paper_id).key  # type: ignore[union-attr]
+    return RedirectResponse(f"/papers/{key}#comment-{comment.id}", status_code=303)
+
+
+@router.post("/papers/{key}/comments", dependencies=[*CSRF, limit_by_user(ratelimits.COMMENT_USER)])
+def post_comment(key: str, db: DB, user: CurrentUser, body: Annotated[str, Form()] = "",
+                 parent_id: Annotated[int | None, Form()] = None) -> Response:
+    comment = comments.add_comment(db=db, user_id=user.id, paper_key=key, body=body,
+                                   parent_id=parent_id)
+    return _at(db, comment)
+
+
+@router.get("/comments/{comment_id}/edit")
+def edit_page(request: Request, comment_id: int, db: DB, user: CurrentUser) -> Response:
+    comment = comments.get_comment(db=db, comment_id=comment_id)
+    if comment.user_id != user.id:
+        raise Forbidden("you can only change your own comments")
+    return render(request, "community/comment_edit.html", {"comment": comment})
+
+
+@router.post("/comments/{comment_id}/edit", dependencies=CSRF)
+def edit_comment(comment_id: int, db: DB, user: CurrentUser,
+                 body: Annotated[str, Form()] = "") -> Response:
+    return _at(db, comments.edit_comment(db=db, user=user, comment_id=comment_id, body=body))
+
+
+@router.post("/comments/{comment_id}/delete", dependencies=CSRF)
+def delete_comment(comment_id: int, db: DB, user: CurrentUser) -> Response:
+    return _at(db, comments.delete_comment(db=db, user=user, comment_id=comment_id))
+
+
+class CommentIn(BaseModel):
+    body: str = Field(description="Markdown text", max_length=comments.MAX_BODY)
+    parent_id: int | None = Field(None, description="id of the comment this replies to")
+
+
+class CommentOut(BaseModel):
+    id: int
+    paper: str
+    parent_id: int | None
+    author: str
+    body: str
+    html: str
+    created_at: dt.datetime
+
+
+@router.post("/api/papers/{key}/comments", response_model=CommentOut, status_code=201,
+             dependencies=[limit_by_user(ratelimits.COMMENT_USER, api=True)])
+def post_comment_api(key: str, payload: CommentIn, db: DB, user: ApiUser) -> CommentOut:
+    """Comment on a paper (or reply to a comment) as the token's user."""
+    c = comments.add_comment(db=db, user_id=user.id, paper_key=key, body=payload.body,
+                             parent_id=payload.parent_id)
+    return CommentOut(id=c.id, paper=key, parent_id=c.parent_id, author=user.username, body=c.body,
+                      html=c.body_html, created_at=c.created_at)

@@ -1,0 +1,100 @@
+"""Submitting papers by arXiv id or URL (form and JSON API), with a manual form for curators."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import RedirectResponse, Response
+from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session
+
+from dailypapers.services import orgs_admin, ratelimits, submissions
+from dailypapers.services.errors import Conflict, Invalid, NotFound, ServiceError
+from dailypapers.sources.arxiv_client import ArxivClient
+from dailypapers.store import User
+from dailypapers.web.auth import CSRF, ApiUser, CurrentUser, limit_by_user, render
+from dailypapers.web.deps import get_db
+
+router = APIRouter()
+DB = Annotated[Session, Depends(get_db)]
+
+
+def _org_id(db: Session, user: User, handle: str) -> int | None:
+    if not handle:
+        return None
+    for org in orgs_admin.orgs_of(db=db, user_id=user.id):
+        if org.handle == handle:
+            return org.id
+    raise Invalid(f"you are not a member of {handle!r}")
+
+
+def _form(request: Request, db: Session, user: User, *, status: int = 200, **context: object) -> Response:
+    orgs = orgs_admin.orgs_of(db=db, user_id=user.id)
+    return render(request, "community/submit.html", {"orgs": orgs, **context}, status=status)
+
+
+@router.get("/submit")
+def submit_page(request: Request, db: DB, user: CurrentUser) -> Response:
+    return _form(request, db, user, ref="", organization="")
+
+
+@router.post("/submit", dependencies=[*CSRF, limit_by_user(ratelimits.SUBMIT_USER)])
+def submit(request: Request, db: DB, user: CurrentUser, ref: Annotated[str, Form()] = "",
+           organization: Annotated[str, Form()] = "") -> Response:
+    values = {"ref": ref, "organization": organization}
+    try:
+        with ArxivClient.from_settings(request.app.state.settings) as arxiv:
+            entry = submissions.submit_paper(db=db, arxiv=arxiv, user=user, ref=ref,
+                                             organization_id=_org_id(db, user, organization))
+    except submissions.SourceUnavailable as exc:
+        return _form(request, db, user, status=503, error=exc.message, manual=user.is_curator, **values)
+    except (Invalid, NotFound, Conflict) as exc:
+        return _form(request, db, user, status=exc.status, error=exc.message,
+                     link=getattr(exc, "link", None), **values)
+    return RedirectResponse(f"/papers/date/{entry.day.isoformat()}", status_code=303)
+
+
+@router.post("/submit/manual", dependencies=[*CSRF, limit_by_user(ratelimits.SUBMIT_USER)])
+def submit_manual(request: Request, db: DB, user: CurrentUser, ref: Annotated[str, Form()] = "",
+                  title: Annotated[str, Form()] = "", abstract: Annotated[str, Form()] = "",
+                  authors: Annotated[str, Form()] = "", published: Annotated[str, Form()] = "",
+                  organization: Annotated[str, Form()] = "") -> Response:
+    values = {"ref": ref, "organization": organization, "title": title, "abstract": abstract,
+              "authors": authors, "published": published}
+    try:
+        published_on = dt.date.fromisoformat(published) if published.strip() else None
+    except ValueError:
+        return _form(request, db, user, status=400, error="publication date must be YYYY-MM-DD",
+                     manual=user.is_curator, **values)
+    try:
+        entry = submissions.submit_manual(
+            db=db, user=user, ref=ref, title=title, abstract=abstract, authors=authors.splitlines(),
+            published_on=published_on, organization_id=_org_id(db, user, organization))
+    except ServiceError as exc:
+        return _form(request, db, user, status=exc.status, error=exc.message,
+                     link=getattr(exc, "link", None), manual=user.is_curator, **values)
+    return RedirectResponse(f"/papers/date/{entry.day.isoformat()}", status_code=303)
+
+
+class SubmissionIn(BaseModel):
+    id: str = Field(description="arXiv id or arxiv.org URL", max_length=300)
+    organization: str | None = Field(None, description="handle of an organization you belong to")
+
+
+class SubmissionOut(BaseModel):
+    paper: str
+    day: dt.date
+    url: str
+
+
+@router.post("/api/submissions", response_model=SubmissionOut, status_code=201,
+             dependencies=[limit_by_user(ratelimits.SUBMIT_USER, api=True)])
+def submit_api(request: Request, body: SubmissionIn, db: DB, user: ApiUser) -> SubmissionOut:
+    """Feature a paper today by its arXiv id, as the token's user (and organization)."""
+    with ArxivClient.from_settings(request.app.state.settings) as arxiv:
+        entry = submissions.submit_paper(db=db, arxiv=arxiv, user=user, ref=body.id,
+                                         organization_id=_org_id(db, user, body.organization or ""))
+    key = submissions.paper_key_for_entry(db=db, entry=entry)
+    return SubmissionOut(paper=key, day=entry.day, url=f"/papers/{key}")
