@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from dailypapers.services.catalog import import_records
 from dailypapers.sources.records import Org, PaperRecord
-from dailypapers.store import Paper
+from dailypapers.store import Paper, User
 
 _ids = itertools.count(1)
 
@@ -37,3 +37,16 @@ def make_paper(db: Session, **overrides: Any) -> Paper:
     record = make_record(**overrides)
     import_records(db=db, records=[record])
     return db.scalars(select(Paper).where(Paper.key == record.public_key())).one()
+
+
+def make_user(db: Session, **overrides: Any) -> User:
+    """A member account; the password is ``correct horse battery`` unless overridden."""
+    from dailypapers.services.accounts import sign_up
+    from dailypapers.store import Role
+
+    n = next(_ids)
+    values: dict[str, Any] = {"username": f"user{n}", "email": f"user{n}@example.org",
+                              "password": "correct horse battery", "display_name": ""}
+    role = overrides.pop("role", Role.MEMBER)
+    values.update(overrides)
+    return sign_up(db=db, role=Role(role), **values)
