@@ -7,6 +7,7 @@ import click
 from dailypapers.cli.context import CliContext
 from dailypapers.cli.imports import export_cmd, import_group
 from dailypapers.cli.serve import db_group, serve_cmd
+from dailypapers.cli.users import users_group
 
 
 @click.group()
@@ -21,3 +22,4 @@ main.add_command(import_group)
 main.add_command(export_cmd)
 main.add_command(serve_cmd)
 main.add_command(db_group)
+main.add_command(users_group)

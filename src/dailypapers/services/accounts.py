@@ -192,3 +192,7 @@ def reset_password(*, db: Session, token: str, new_password: str) -> User:
 def reset_token_is_usable(*, db: Session, token: str) -> bool:
     row = db.scalar(select(PasswordReset).where(PasswordReset.token_hash == token_digest(token)))
     return row is not None and row.used_at is None and row.expires_at > utcnow()
+
+
+def list_users(*, db: Session) -> list[User]:
+    return list(db.scalars(select(User).order_by(User.username_key)))
