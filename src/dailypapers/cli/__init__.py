@@ -5,8 +5,9 @@ from __future__ import annotations
 import click
 
 from dailypapers.cli.context import CliContext
+from dailypapers.cli.db import db_group
 from dailypapers.cli.imports import export_cmd, import_group
-from dailypapers.cli.serve import db_group, serve_cmd
+from dailypapers.cli.serve import serve_cmd
 from dailypapers.cli.users import users_group
 
 

@@ -1,4 +1,4 @@
-"""``dailypapers serve`` and ``dailypapers db …``."""
+"""``dailypapers serve`` (``dailypapers db …`` lives in cli/db.py)."""
 
 from __future__ import annotations
 
@@ -26,16 +26,3 @@ def serve_cmd(ctx: CliContext, host: str, port: int, workers: int) -> None:
     ctx.err.print(f"serving on http://{host}:{port}")
     uvicorn.run("dailypapers.web.app:app_from_env", factory=True, host=host, port=port,
                 workers=workers, log_level="warning", access_log=False)
-
-
-@click.group("db")
-def db_group() -> None:
-    """Database maintenance."""
-
-
-@db_group.command("migrate")
-@click.pass_obj
-def migrate_cmd(ctx: CliContext) -> None:
-    """Apply every pending migration (serve does this too)."""
-    ctx.db.migrate()
-    ctx.err.print("database is up to date")
