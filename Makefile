@@ -17,8 +17,14 @@ install: $(STAMP)
 run: install
 	$(BIN)/dailypapers serve --host 127.0.0.1 --port 8000
 
+# SQLite always; then PostgreSQL when DAILYPAPERS_TEST_POSTGRES_URL is set or in CI (where a
+# missing server fails the run). docs/postgresql.md shows how to start a local test server.
 test: install
-	$(BIN)/python -m pytest
+	DAILYPAPERS_TEST_BACKEND=sqlite $(BIN)/python -m pytest
+	@if [ -n "$$DAILYPAPERS_TEST_POSTGRES_URL" ] || [ "$$CI" = "true" ]; then \
+	  echo "== the same suite on PostgreSQL =="; \
+	  DAILYPAPERS_TEST_BACKEND=postgres $(BIN)/python -m pytest; \
+	fi
 
 bench: install
 	$(BIN)/python bench/import.py

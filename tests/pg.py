@@ -68,6 +68,33 @@ def _run(args: list[str], **kwargs) -> subprocess.CompletedProcess[str]:
     return subprocess.run(args, check=True, text=True, user=user, **kwargs)
 
 
+def _usable_bin_dir() -> Path:
+    """``bin_dir()``, or as root a world-readable copy of the build when the unprivileged user
+    cannot reach the virtualenv (a checkout under a private home directory)."""
+    bins = bin_dir()
+    if not _as_root():
+        return bins
+    try:
+        _run([str(bins / "postgres"), "--version"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        return bins
+    except (OSError, subprocess.CalledProcessError):
+        pass
+    # The binaries find libpq through the rpath $ORIGIN/../../../pgserver.libs: keep that layout.
+    package = bins.parent.parent
+    copy = Path("/tmp") / f"dailypapers-pgserver-{os.stat(bins).st_ino}"
+    if not (copy / "pgserver" / "pginstall" / "bin" / "postgres").exists():
+        staging = Path(f"{copy}.{os.getpid()}")
+        shutil.copytree(bins.parent, staging / "pgserver" / "pginstall",
+                        ignore=shutil.ignore_patterns("include"))
+        shutil.copytree(package.parent / "pgserver.libs", staging / "pgserver.libs")
+        for path in [staging, *staging.rglob("*")]:
+            mode = path.stat().st_mode
+            executable = path.is_dir() or mode & 0o100
+            path.chmod(mode | 0o044 | (0o011 if executable else 0))
+        staging.rename(copy)
+    return copy / "pgserver" / "pginstall" / "bin"
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -87,7 +114,7 @@ def start(data_dir: Path) -> str:
         entry = pwd.getpwnam(OS_USER)
         os.chown(data_dir, entry.pw_uid, entry.pw_gid)
     data_dir.chmod(0o700)
-    bins = bin_dir()
+    bins = _usable_bin_dir()
     if not (data_dir / "PG_VERSION").exists():
         # C collation sorts text by code point, as SQLite does, so ORDER BY agrees on both.
         _run([str(bins / "initdb"), "-D", str(data_dir), "--auth=trust", "--username=postgres",
@@ -108,7 +135,7 @@ def start(data_dir: Path) -> str:
 def stop(data_dir: Path, *, remove: bool = False) -> None:
     data_dir = data_dir.resolve()
     if (data_dir / "postmaster.pid").exists():
-        _run([str(bin_dir() / "pg_ctl"), "-D", str(data_dir), "-m", "fast", "-w", "stop"],
+        _run([str(_usable_bin_dir() / "pg_ctl"), "-D", str(data_dir), "-m", "fast", "-w", "stop"],
              stdout=subprocess.DEVNULL)
     if remove:
         shutil.rmtree(data_dir, ignore_errors=True)

@@ -1,0 +1,61 @@
+"""Engines and migrations on both backends."""
+
+import pytest
+from alembic import command
+from alembic.script import ScriptDirectory
+from sqlalchemy import inspect, text
+
+from dailypapers.store.base import Base
+from dailypapers.store.db import Database, alembic_config, normalize_url
+
+
+def test_plain_postgresql_urls_mean_psycopg_3():
+    assert normalize_url("postgresql://u@h/db") == "postgresql+psycopg://u@h/db"
+    assert normalize_url("postgres://u:p@h:5433/db") == "postgresql+psycopg://u:p@h:5433/db"
+    assert normalize_url("postgresql+psycopg://u@h/db") == "postgresql+psycopg://u@h/db"
+    assert normalize_url("sqlite:///x.db") == "sqlite:///x.db"
+
+
+def test_an_empty_database_migrates_to_every_head_and_again_changes_nothing(make_db_url):
+    database = Database(make_db_url())
+    try:
+        database.migrate()
+        heads = set(ScriptDirectory.from_config(alembic_config(database.engine)).get_heads())
+        with database.engine.connect() as conn:
+            applied = set(conn.execute(text("SELECT version_num FROM alembic_version")).scalars())
+        assert applied == heads
+        assert {t.name for t in Base.metadata.sorted_tables} <= set(
+            inspect(database.engine).get_table_names())
+        database.migrate()
+        with database.engine.connect() as conn:
+            assert set(conn.execute(text("SELECT version_num FROM alembic_version")).scalars()) == heads
+    finally:
+        database.dispose()
+
+
+@pytest.mark.sqlite_only
+def test_sqlite_files_run_in_wal_mode_with_foreign_keys(database):
+    with database.engine.connect() as conn:
+        assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
+
+
+@pytest.mark.postgres_only
+def test_postgres_engines_pool_with_pre_ping_and_name_their_connections(database):
+    pool = database.engine.pool
+    assert pool.size() == 5 and database.engine.pool._pre_ping
+    with database.engine.connect() as conn:
+        assert conn.execute(text("SHOW application_name")).scalar() == "dailypapers"
+        assert conn.execute(text(
+            "SELECT extversion FROM pg_extension WHERE extname = 'vector'")).scalar()
+
+
+@pytest.mark.postgres_only
+def test_the_pgvector_revision_downgrades_and_upgrades_again(database):
+    cfg = alembic_config(database.engine)
+    command.downgrade(cfg, "0007@0001")
+    columns = {c["name"] for c in inspect(database.engine).get_columns("embeddings")}
+    assert "embedding" not in columns and "vector" in columns
+    database.migrate()
+    columns = {c["name"] for c in inspect(database.engine).get_columns("embeddings")}
+    assert "embedding" in columns
