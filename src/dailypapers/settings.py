@@ -37,6 +37,14 @@ class Settings(BaseSettings):
     import_batch_size: int = Field(
         1000, ge=1, le=100_000, description="Papers per transaction when importing."
     )
+    page_cache_seconds: float = Field(
+        5.0, ge=0, le=3600,
+        description="Seconds a public page, API or feed response is reused by each web worker "
+        "(and by proxies, via s-maxage); 0 renders every request.",
+    )
+    page_cache_megabytes: int = Field(
+        64, ge=1, le=16_384, description="Memory each web worker may use for cached responses."
+    )
     arxiv_api_url: str = Field(
         "https://export.arxiv.org/api/query",
         description="arXiv export API query endpoint, used to fetch a paper submitted by its arXiv id.",

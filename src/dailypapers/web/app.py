@@ -8,11 +8,14 @@ from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
-from fastapi.templating import Jinja2Templates
 
 from dailypapers.settings import Settings
 from dailypapers.store.db import Database
-from dailypapers.web.routes import pages
+from dailypapers.web.caching import PageCache
+from dailypapers.web.errors import install_error_handlers
+from dailypapers.web.rendering import make_templates
+from dailypapers.web.routes import api, docs, feeds, pages, papers
+from dailypapers.web.security import SecurityHeaders
 
 HERE = Path(__file__).parent
 
@@ -27,12 +30,23 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
         if database is None:
             db.dispose()
 
-    app = FastAPI(title=settings.site_name, version="0.1.0", lifespan=lifespan)
+    app = FastAPI(title=settings.site_name, version="0.1.0", lifespan=lifespan,
+                  description=docs.DESCRIPTION, docs_url=None, redoc_url=None)
     app.state.settings = settings
     app.state.db = db
-    app.state.templates = Jinja2Templates(directory=str(HERE / "templates"))
+    app.state.templates = make_templates(settings)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
+    install_error_handlers(app)
+    docs.install(app)
     app.include_router(pages.router)
+    app.include_router(feeds.router)
+    # Last: their "{paper_id:path}" catch-alls would shadow /api/papers/search, /papers/{id}/...
+    app.include_router(api.router)
+    app.include_router(papers.router)
+    # Outermost: a cache hit skips everything inside (session cookie, routing, database).
+    app.add_middleware(PageCache, max_bytes=settings.page_cache_megabytes * 2**20,
+                       max_seconds=settings.page_cache_seconds)
+    app.add_middleware(SecurityHeaders)
     return app
 
 

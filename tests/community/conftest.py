@@ -1,0 +1,47 @@
+"""One running server per test module for the community acceptance tests (starting a server per
+parametrized case would dominate the run time). Its database is the test backend's."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import ExitStack
+from dataclasses import dataclass
+
+import pytest
+
+from dailypapers.settings import Settings
+from dailypapers.store.db import Database
+from tests.conftest import BACKEND
+from tests.server import running_server
+from tests.sources.arxiv_api import recorded_arxiv_api
+
+
+@dataclass
+class Site:
+    url: str
+    settings: Settings
+    database: Database
+
+
+def start_site(stack: ExitStack, request: pytest.FixtureRequest, tmp_path, *, workers: int = 1,
+               **overrides: object) -> Site:
+    if BACKEND == "postgres":
+        url = stack.enter_context(request.getfixturevalue("pg_databases").database())
+    else:
+        url = f"sqlite:///{tmp_path / 'community.db'}"
+    arxiv = stack.enter_context(recorded_arxiv_api())
+    settings = Settings(database_url=url, environment="test", data_dir=tmp_path / "var",
+                        load_sample=False, arxiv_api_url=arxiv.url, arxiv_min_interval=0,
+                        **overrides)  # type: ignore[arg-type]
+    database = Database(url)
+    database.migrate()
+    stack.callback(database.dispose)
+    base = stack.enter_context(running_server(settings, workers=workers))
+    return Site(url=base, settings=settings, database=database)
+
+
+@pytest.fixture(scope="module")
+def site(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    """A server with generous rate limits (the throttling tests start their own)."""
+    with ExitStack() as stack:
+        yield start_site(stack, request, tmp_path_factory.mktemp("site"), rate_limit_scale=100)
