@@ -1,45 +1,113 @@
-"""HTML pages: thin handlers that call one service function and render a template."""
+"""Daily, weekly and monthly pages, trending and the home page: each handler parses, calls one
+service function and renders (the HTML page or its ``.json`` twin, from the same context)."""
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from dailypapers.services import daily
+from dailypapers.services import daily, trending
+from dailypapers.services.periods import PeriodError, PeriodKind, containing, parse_period
+from dailypapers.store.base import utcnow
+from dailypapers.web import schemas
 from dailypapers.web.deps import get_db
+from dailypapers.web.rendering import JSON, Alternate, body, feed_alternates, render
 
-router = APIRouter()
+router = APIRouter(include_in_schema=False)
 DB = Annotated[Session, Depends(get_db)]
+Page = Annotated[int, Query(ge=1, le=10_000, description="Page number, from 1.")]
+PAGE_SIZE = 100
+TRENDING_SIZE = 50
 
 
-@router.get("/healthz", include_in_schema=False)
+@router.get("/healthz")
 def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/", response_class=HTMLResponse)
+@router.get("/")
 def home(request: Request, db: DB) -> Response:
+    """The newest day that has papers (a redirect, so the address names the day)."""
     day = daily.latest_day(db=db)
     if day is None:
-        return request.app.state.templates.TemplateResponse(
-            request, "daily.html", {"day": None, "entries": [], "prev": None, "next": None})
-    return RedirectResponse(f"/papers/date/{day.isoformat()}", status_code=307)
+        return render(request, "period.html", {"view": None, "section": "daily"})
+    return RedirectResponse(containing("day", day).path, status_code=307)
 
 
-@router.get("/papers/date/{day}", response_class=HTMLResponse)
-def daily_page(request: Request, day: str, db: DB) -> Response:
+def _period_page(db: Session, kind: PeriodKind, slug: str, page: int) -> daily.PeriodPage:
     try:
-        when = dt.date.fromisoformat(day)
-    except ValueError as exc:
-        raise HTTPException(404, "no such day") from exc
-    context = {
-        "day": when,
-        "entries": daily.entries_on(db=db, day=when),
-        "prev": daily.previous_day(db=db, day=when),
-        "next": daily.next_day(db=db, day=when),
-    }
-    return request.app.state.templates.TemplateResponse(request, "daily.html", context)
+        period = parse_period(kind, slug)
+    except PeriodError as exc:
+        raise HTTPException(404, str(exc)) from exc
+    return daily.period_page(db=db, period=period, page=page - 1, page_size=PAGE_SIZE)
+
+
+def _period_json(request: Request, db: Session, kind: PeriodKind, slug: str, page: int) -> Response:
+    view = _period_page(db, kind, slug, page)
+    alt = [Alternate(view.period.path, "text/html", view.period.label)]
+    return body(request, schemas.daily_items_json(view.cards), JSON, alternates=alt)
+
+
+def _period_html(request: Request, db: Session, kind: PeriodKind, slug: str, page: int) -> Response:
+    view = _period_page(db, kind, slug, page)
+    period = view.period
+    others = {k: containing(k, period.start) for k in ("day", "week", "month")}
+    alternates = [Alternate(f"{period.path}.json", JSON, f"{period.label} (JSON)")]
+    if kind == "day":
+        alternates += feed_alternates(f"/feeds/date/{period.slug}", f"Daily Papers — {period.label}")
+    return render(request, "period.html", {"view": view, "others": others, "section": "daily"},
+                  alternates=alternates)
+
+
+# The .json twins come first: "{slug}" would otherwise swallow "2025-11-20.json".
+@router.get("/papers/date/{slug}.json")
+def day_json(request: Request, slug: str, db: DB, page: Page = 1) -> Response:
+    return _period_json(request, db, "day", slug, page)
+
+
+@router.get("/papers/week/{slug}.json")
+def week_json(request: Request, slug: str, db: DB, page: Page = 1) -> Response:
+    return _period_json(request, db, "week", slug, page)
+
+
+@router.get("/papers/month/{slug}.json")
+def month_json(request: Request, slug: str, db: DB, page: Page = 1) -> Response:
+    return _period_json(request, db, "month", slug, page)
+
+
+@router.get("/papers/date/{slug}")
+def day_page(request: Request, slug: str, db: DB, page: Page = 1) -> Response:
+    return _period_html(request, db, "day", slug, page)
+
+
+@router.get("/papers/week/{slug}")
+def week_page(request: Request, slug: str, db: DB, page: Page = 1) -> Response:
+    return _period_html(request, db, "week", slug, page)
+
+
+@router.get("/papers/month/{slug}")
+def month_page(request: Request, slug: str, db: DB, page: Page = 1) -> Response:
+    return _period_html(request, db, "month", slug, page)
+
+
+@router.get("/papers/trending")
+def trending_page(request: Request, db: DB, page: Page = 1) -> Response:
+    ranked = trending.trending(db=db, now=utcnow(), limit=TRENDING_SIZE,
+                               offset=(page - 1) * TRENDING_SIZE)
+    context = {"ranked": ranked, "page": page - 1, "page_size": TRENDING_SIZE,
+               "pages": max(1, -(-ranked.total // TRENDING_SIZE)), "section": "trending",
+               "window": trending.WINDOW_DAYS}
+    return render(request, "trending.html", context,
+                  alternates=feed_alternates("/feeds/trending", "Trending papers"))
+
+
+@router.get("/papers/trending/about")
+def about_trending(request: Request) -> Response:
+    context = {"gravity": trending.GRAVITY, "offset": trending.AGE_OFFSET_HOURS,
+               "window": trending.WINDOW_DAYS, "source": trending.SOURCE, "section": "trending",
+               "examples": [(up, hours, trending.trending_score(upvotes=up, age_hours=hours))
+                            for up, hours in ((10, 0), (10, 24), (50, 24), (50, 72), (200, 168))]}
+    return render(request, "about_trending.html", context)

@@ -1,0 +1,188 @@
+"""Papers as the site shows them: ``PaperCard`` (one read model for cards, paper pages, the API and
+feeds) and the queries that load cards in two statements whatever their number.
+
+Every listing (a day, a week, trending, an organization, an author, search results) selects the
+ids and order it wants with ``card_select()`` and hands the statement to ``fetch_cards``; search
+and other callers that already hold ranked paper ids use ``load_cards``.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import Select, and_, or_, select
+from sqlalchemy.orm import Session
+
+from dailypapers.sources.records import ARXIV_ID
+from dailypapers.store import Author, DailyEntry, Organization, Paper, PaperAuthor
+
+
+@dataclass(frozen=True)
+class OrgRef:
+    id: int
+    handle: str
+    name: str
+
+
+@dataclass(frozen=True)
+class AuthorRef:
+    id: int
+    name: str
+
+
+@dataclass(frozen=True)
+class PaperCard:
+    """A paper with its authors and, when it was featured, its daily entry (day, submitter, org)."""
+
+    id: int
+    key: str
+    arxiv_id: str | None
+    title: str
+    abstract: str
+    authors: tuple[AuthorRef, ...]
+    num_authors: int | None
+    published_at: dt.datetime | None
+    upvotes: int
+    num_comments: int
+    github_repo: str | None
+    project_page: str | None
+    featured_on: dt.date | None
+    submitted_at: dt.datetime | None
+    submitted_by: str | None
+    organization: OrgRef | None
+
+    @property
+    def author_count(self) -> int:
+        return len(self.authors) or (self.num_authors or 0)
+
+    @property
+    def featured_at(self) -> dt.datetime | None:
+        """When it was featured: the submission time, else midnight (UTC) of its day."""
+        if self.submitted_at is not None:
+            return self.submitted_at
+        if self.featured_on is not None:
+            return dt.datetime.combine(self.featured_on, dt.time())
+        return None
+
+    @property
+    def arxiv_url(self) -> str | None:
+        return f"https://arxiv.org/abs/{self.arxiv_id}" if self.arxiv_id else None
+
+    @property
+    def pdf_url(self) -> str | None:
+        return f"https://arxiv.org/pdf/{self.arxiv_id}" if self.arxiv_id else None
+
+
+_CARD_COLUMNS = (
+    Paper.id, Paper.key, Paper.arxiv_id, Paper.title, Paper.abstract, Paper.num_authors,
+    Paper.published_at, Paper.upvotes, Paper.num_comments, Paper.github_repo, Paper.project_page,
+    DailyEntry.day, DailyEntry.submitted_at, DailyEntry.submitted_by,
+    Organization.id, Organization.handle, Organization.name,
+)
+
+
+def card_select() -> Select[tuple]:  # type: ignore[type-arg]
+    """The card columns of papers left-joined to their daily entry and organization.
+
+    Callers add ``where``/``order_by``/``limit``; the result goes to ``fetch_cards``.
+    """
+    return (select(*_CARD_COLUMNS).select_from(Paper)
+            .outerjoin(DailyEntry, DailyEntry.paper_id == Paper.id)
+            .outerjoin(Organization, Organization.id == DailyEntry.organization_id))
+
+
+def _authors_of(db: Session, paper_ids: list[int]) -> dict[int, list[AuthorRef]]:
+    out: dict[int, list[AuthorRef]] = {pid: [] for pid in paper_ids}
+    # Chunked so that a listing of any size stays under the bound-parameter limits.
+    for start in range(0, len(paper_ids), 500):
+        chunk = paper_ids[start:start + 500]
+        rows = db.execute(select(PaperAuthor.paper_id, Author.id, Author.name)
+                          .join(Author, Author.id == PaperAuthor.author_id)
+                          .where(PaperAuthor.paper_id.in_(chunk))
+                          .order_by(PaperAuthor.paper_id, PaperAuthor.position))
+        for pid, aid, name in rows:
+            out[pid].append(AuthorRef(aid, name))
+    return out
+
+
+def fetch_cards(*, db: Session, stmt: Select[tuple]) -> list[PaperCard]:  # type: ignore[type-arg]
+    """Run a ``card_select()`` statement and attach author lists (one more query), keeping its order."""
+    rows = db.execute(stmt).all()
+    authors = _authors_of(db, [row[0] for row in rows])
+    cards = []
+    for (pid, key, arxiv_id, title, abstract, num_authors, published_at, upvotes, num_comments,
+         github_repo, project_page, day, submitted_at, submitted_by, org_id, handle, org_name) in rows:
+        cards.append(PaperCard(
+            id=pid, key=key, arxiv_id=arxiv_id, title=title, abstract=abstract or "",
+            authors=tuple(authors[pid]), num_authors=num_authors, published_at=published_at,
+            upvotes=upvotes, num_comments=num_comments, github_repo=github_repo,
+            project_page=project_page, featured_on=day, submitted_at=submitted_at,
+            submitted_by=submitted_by,
+            organization=OrgRef(org_id, handle, org_name) if org_id is not None else None,
+        ))
+    return cards
+
+
+def load_cards(*, db: Session, paper_ids: Sequence[int]) -> list[PaperCard]:
+    """Cards of the given paper ids in the given order (unknown ids are skipped)."""
+    found: dict[int, PaperCard] = {}
+    ids = list(dict.fromkeys(paper_ids))
+    for start in range(0, len(ids), 500):
+        stmt = card_select().where(Paper.id.in_(ids[start:start + 500]))
+        found.update((card.id, card) for card in fetch_cards(db=db, stmt=stmt))
+    return [found[pid] for pid in ids if pid in found]
+
+
+def paper_key(raw: str) -> str:
+    """The store key for an id as users write it: ``2401.01234v2`` / ``arXiv:2401.01234`` → ``2401.01234``."""
+    match = ARXIV_ID.match(raw.strip())
+    return match.group("id") if match else raw.strip()
+
+
+def get_card(*, db: Session, paper_id: str) -> PaperCard | None:
+    """The card of a paper by arXiv id (any version) or store key; ``None`` when there is none."""
+    cards = fetch_cards(db=db, stmt=card_select().where(Paper.key == paper_key(paper_id)))
+    return cards[0] if cards else None
+
+
+class CursorError(ValueError):
+    """A pagination cursor that this server did not hand out."""
+
+
+def _encode_cursor(card: PaperCard) -> str:
+    when = card.published_at.isoformat() if card.published_at else ""
+    return base64.urlsafe_b64encode(f"{when}|{card.id}".encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> tuple[dt.datetime | None, int]:
+    try:
+        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        when, pid = text.split("|")
+        return (dt.datetime.fromisoformat(when) if when else None), int(pid)
+    except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
+        raise CursorError(f"invalid cursor {cursor[:40]!r}") from exc
+
+
+def list_cards(*, db: Session, cursor: str | None, limit: int) -> tuple[list[PaperCard], str | None]:
+    """All papers, most recently published first (undated last), ``limit`` at a time.
+
+    Returns the page and the cursor of the next one (``None`` on the last page). Keyset
+    pagination: a page costs the same however deep it is. Raises ``CursorError``.
+    """
+    stmt = card_select().order_by(Paper.published_at.desc().nulls_last(), Paper.id.desc())
+    if cursor:
+        when, pid = _decode_cursor(cursor)
+        if when is None:
+            stmt = stmt.where(and_(Paper.published_at.is_(None), Paper.id < pid))
+        else:
+            stmt = stmt.where(or_(Paper.published_at < when,
+                                  and_(Paper.published_at == when, Paper.id < pid),
+                                  Paper.published_at.is_(None)))
+    cards = fetch_cards(db=db, stmt=stmt.limit(limit + 1))
+    if len(cards) > limit:
+        return cards[:limit], _encode_cursor(cards[limit - 1])
+    return cards, None

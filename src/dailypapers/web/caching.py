@@ -1,0 +1,144 @@
+"""An in-process shared cache for public GET responses, obeying HTTP caching rules.
+
+A route opts in by sending ``Cache-Control: public, ..., s-maxage=N`` (``public_cache_control``);
+the cache then keeps the body for N seconds, like a reverse proxy would, and answers repeated
+requests without touching the database or the templates. It gives every cached response a strong
+ETag (a hash of the body) and answers ``If-None-Match`` with 304.
+
+Requests that carry a ``Cookie`` or ``Authorization`` header and responses that set a cookie are
+never cached: pages that differ per visitor must not be shared. Each worker process has its own
+cache; the TTL bounds how stale any worker can be.
+
+A pure ASGI middleware (not ``BaseHTTPMiddleware``) so that a hit costs almost nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import time
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, MutableMapping
+from dataclasses import dataclass
+from typing import Any
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+_S_MAXAGE = re.compile(rb"s-maxage=(\d+)")
+
+
+def public_cache_control(seconds: float) -> str:
+    """The header value that lets browsers revalidate every time and shared caches keep ``seconds``."""
+    return f"public, max-age=0, s-maxage={int(seconds)}"
+
+
+@dataclass
+class _Entry:
+    status: int
+    headers: list[tuple[bytes, bytes]]
+    body: bytes
+    etag: bytes
+    expires: float
+
+
+class PageCache:
+    """LRU of response bodies, bounded by total bytes; entries live ``s-maxage`` seconds."""
+
+    def __init__(self, app: ASGIApp, *, max_bytes: int, max_seconds: float,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+        self.max_seconds = max_seconds
+        self.clock = clock
+        self.entries: OrderedDict[bytes, _Entry] = OrderedDict()
+        self.size = 0
+
+    def clear(self) -> None:
+        self.entries.clear()
+        self.size = 0
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "GET" or self.max_seconds <= 0:
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope["headers"])
+        if b"cookie" in headers or b"authorization" in headers:
+            await self.app(scope, receive, send)
+            return
+        key = scope["path"].encode() + b"?" + scope["query_string"]
+        entry = self.entries.get(key)
+        if entry is not None and entry.expires > self.clock():
+            self.entries.move_to_end(key)
+            await self._send(entry, headers.get(b"if-none-match"), send)
+            return
+        await self._fill(key, scope, receive, send, headers.get(b"if-none-match"))
+
+    async def _send(self, entry: _Entry, if_none_match: bytes | None, send: Send) -> None:
+        if if_none_match is not None and entry.etag in (t.strip() for t in if_none_match.split(b",")):
+            kept = [(k, v) for k, v in entry.headers if k not in (b"content-length", b"content-type")]
+            await send({"type": "http.response.start", "status": 304, "headers": kept})
+            await send({"type": "http.response.body", "body": b""})
+            return
+        await send({"type": "http.response.start", "status": entry.status, "headers": entry.headers})
+        await send({"type": "http.response.body", "body": entry.body})
+
+    async def _fill(self, key: bytes, scope: Scope, receive: Receive, send: Send,
+                    if_none_match: bytes | None) -> None:
+        start: Message | None = None
+        chunks: list[bytes] = []
+        ttl = 0.0
+
+        async def capture(message: Message) -> None:
+            nonlocal start, ttl
+            if message["type"] == "http.response.start":
+                ttl = self._ttl(message)
+                if ttl <= 0:
+                    await send(message)  # not cacheable: stream it through untouched
+                else:
+                    start = message
+                return
+            if start is None:
+                await send(message)
+                return
+            chunks.append(message.get("body", b""))
+            if not message.get("more_body", False):
+                body = b"".join(chunks)
+                etag = b'"' + hashlib.blake2b(body, digest_size=12).hexdigest().encode() + b'"'
+                headers = [(k, v) for k, v in start["headers"] if k.lower() != b"etag"]
+                headers.append((b"etag", etag))
+                entry = _Entry(start["status"], headers, body, etag, self.clock() + ttl)
+                self._store(key, entry)
+                await self._send(entry, if_none_match, send)
+
+        await self.app(scope, receive, capture)
+
+    def _ttl(self, start: Message) -> float:
+        if start["status"] != 200:
+            return 0.0
+        control = b""
+        for name, value in start["headers"]:
+            lowered = name.lower()
+            if lowered == b"set-cookie":
+                return 0.0
+            if lowered == b"cache-control":
+                control = value
+        match = _S_MAXAGE.search(control)
+        if b"public" not in control or match is None:
+            return 0.0
+        return min(float(match.group(1)), self.max_seconds)
+
+    def _store(self, key: bytes, entry: _Entry) -> None:
+        if len(entry.body) > self.max_bytes // 8:
+            return  # one huge page must not flush everything else
+        old = self.entries.pop(key, None)
+        if old is not None:
+            self.size -= len(old.body)
+        self.entries[key] = entry
+        self.size += len(entry.body)
+        while self.size > self.max_bytes and self.entries:
+            _, evicted = self.entries.popitem(last=False)
+            self.size -= len(evicted.body)

@@ -1,0 +1,55 @@
+"""Error responses: JSON ``{"error": ...}`` (hf.co's shape) for the API, a page for everything else.
+
+Validation errors are 422 with a message naming the parameter; nothing user-supplied reaches a 500.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+TITLES = {400: "Bad request", 404: "Page not found", 405: "Method not allowed",
+          422: "Invalid request", 429: "Too many requests"}
+
+
+def _wants_json(request: Request) -> bool:
+    path = request.url.path
+    return path.startswith("/api/") or path.endswith(".json") or "application/json" in request.headers.get(
+        "accept", "")
+
+
+def _respond(request: Request, status: int, message: str, detail: Any = None,
+             headers: dict[str, str] | None = None) -> Response:
+    if _wants_json(request):
+        content: dict[str, Any] = {"error": message}
+        if detail is not None:
+            content["detail"] = detail
+        return JSONResponse(content, status_code=status, headers=headers)
+    context = {"status": status, "title": TITLES.get(status, "Error"), "message": message,
+               "alternates": []}
+    return request.app.state.templates.TemplateResponse(
+        request, "error.html", context, status_code=status, headers=headers)
+
+
+def _validation_message(errors: list[dict[str, Any]]) -> str:
+    parts = []
+    for err in errors:
+        where = ".".join(str(p) for p in err.get("loc", ()) if p not in ("query", "path", "body"))
+        parts.append(f"{where}: {err.get('msg', 'invalid')}" if where else str(err.get("msg")))
+    return "; ".join(parts) or "invalid request"
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        message = exc.detail if isinstance(exc.detail, str) else TITLES.get(exc.status_code, "Error")
+        return _respond(request, exc.status_code, message, headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError) -> Response:
+        errors = [{k: v for k, v in e.items() if k in ("loc", "msg", "type")} for e in exc.errors()]
+        return _respond(request, 422, _validation_message(errors), detail=errors)

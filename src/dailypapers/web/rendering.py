@@ -1,0 +1,85 @@
+"""How routes answer: a template page or a JSON/feed body, with caching and alternate links.
+
+One context feeds both the HTML page and its ``.json`` twin; ``Link: <…>; rel="alternate"``
+headers (and ``<link rel="alternate">`` in the page head) point from one to the other and to the
+feeds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import Response
+from fastapi.templating import Jinja2Templates
+
+from dailypapers.settings import Settings
+from dailypapers.web import formatting
+from dailypapers.web.caching import public_cache_control
+
+TEMPLATES = Path(__file__).parent / "templates"
+JSON = "application/json"
+
+
+@dataclass(frozen=True)
+class Alternate:
+    href: str
+    type: str
+    title: str
+
+
+def make_templates(settings: Settings) -> Jinja2Templates:
+    templates = Jinja2Templates(directory=str(TEMPLATES))
+    env = templates.env
+    env.trim_blocks = True
+    env.lstrip_blocks = True
+    # Templates only change with a deploy outside development: skip a stat() per render.
+    env.auto_reload = settings.environment == "development"
+    env.filters.update(math=formatting.readable_math, plain=formatting.strip_math,
+                       long_date=formatting.long_date, plural=formatting.plural)
+    env.globals.update(site_name=settings.site_name)
+    return templates
+
+
+def feed_alternates(path: str, title: str) -> list[Alternate]:
+    """The RSS and Atom links of the feed at ``path`` (without extension)."""
+    return [Alternate(f"{path}.rss", "application/rss+xml", f"{title} (RSS)"),
+            Alternate(f"{path}.atom", "application/atom+xml", f"{title} (Atom)")]
+
+
+def _link_header(alternates: Sequence[Alternate]) -> str:
+    return ", ".join(f'<{a.href}>; rel="alternate"; type="{a.type}"' for a in alternates)
+
+
+def _cache(response: Response, settings: Settings) -> None:
+    if settings.page_cache_seconds > 0:
+        response.headers["cache-control"] = public_cache_control(settings.page_cache_seconds)
+    else:
+        response.headers["cache-control"] = "no-cache"
+
+
+def render(request: Request, template: str, context: Mapping[str, Any], *, status: int = 200,
+           alternates: Sequence[Alternate] = ()) -> Response:
+    """A template page; 200 pages may be shared by caches for ``page_cache_seconds``."""
+    settings: Settings = request.app.state.settings
+    all_alternates = [*alternates, *feed_alternates("/feeds/latest", "Latest daily papers")]
+    response = request.app.state.templates.TemplateResponse(
+        request, template, {**context, "alternates": all_alternates}, status_code=status)
+    if status == 200:
+        _cache(response, settings)
+        response.headers["link"] = _link_header(all_alternates)
+    return response
+
+
+def body(request: Request, content: bytes | str, media_type: str, *,
+         alternates: Sequence[Alternate] = (), headers: Mapping[str, str] | None = None) -> Response:
+    """A JSON, feed or Markdown body; public data, so any origin may read it."""
+    response = Response(content=content, media_type=media_type, headers=dict(headers or {}))
+    response.headers["access-control-allow-origin"] = "*"
+    _cache(response, request.app.state.settings)
+    if alternates:
+        response.headers["link"] = _link_header(alternates)
+    return response

@@ -1,0 +1,162 @@
+"""JSON responses in Hugging Face's daily-papers dialect (the field names and nesting of hf.co's
+``/api/daily_papers`` and ``/api/papers/{id}``), built from ``PaperCard``s — never from ORM rows.
+
+``hf_paper`` and ``hf_daily_item`` are the one serializer of the API; search results and any
+other listing reuse them. Absent values are left out (``exclude_none``), as hf.co does.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Sequence
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, TypeAdapter
+
+from dailypapers.services.papers import OrgRef, PaperCard
+
+
+def iso_z(value: dt.datetime) -> str:
+    """Naive-UTC time → ``2025-11-19T03:18:29.000Z``, the exact form hf.co sends (and
+    ``huggingface_hub.utils.parse_datetime`` requires: a trailing ``Z``)."""
+    if value.tzinfo is not None:
+        value = value.astimezone(dt.UTC).replace(tzinfo=None)
+    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+
+
+IsoTime = Annotated[dt.datetime, PlainSerializer(iso_z, return_type=str)]
+
+
+def object_id(kind: int, number: int) -> str:
+    """A stable 24-hex-digit id in the place of hf.co's MongoDB ``_id``s (``kind`` keeps authors,
+    organizations and users apart)."""
+    return f"{kind:08x}{number:016x}"
+
+
+_AUTHOR, _ORG, _USER, _DISCUSSION = 1, 2, 3, 4
+
+
+class _HfModel(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+
+class HfAuthor(_HfModel):
+    id_: str = Field(alias="_id", description="Stable id of this author entry.")
+    name: str
+    hidden: bool = False
+
+
+class HfOrganization(_HfModel):
+    id_: str = Field(alias="_id")
+    name: str = Field(description="The handle, e.g. `SakanaAI`.")
+    fullname: str = Field(description="The display name, e.g. `Sakana AI`.")
+
+
+class HfUser(_HfModel):
+    id_: str = Field(alias="_id")
+    name: str = Field(description="User name (here: the submitter's display name as imported).")
+    user: str
+    fullname: str
+    type: str = "user"
+
+
+class HfPaper(_HfModel):
+    """``paper`` of a daily item, and the whole body of ``GET /api/papers/{id}``."""
+
+    id: str = Field(description="arXiv id without version (or the local key of a paper without one).")
+    title: str
+    summary: str = Field(description="The abstract, LaTeX left as is.")
+    authors: list[HfAuthor]
+    publishedAt: IsoTime | None = Field(None, description="First arXiv version.")
+    submittedOnDailyAt: IsoTime | None = Field(None, description="When it was featured.")
+    submittedOnDailyBy: HfUser | None = None
+    upvotes: int
+    numComments: int = 0
+    discussionId: str | None = None
+    githubRepo: str | None = None
+    projectPage: str | None = None
+    organization: HfOrganization | None = None
+
+
+class HfDailyItem(_HfModel):
+    """One entry of ``GET /api/daily_papers``."""
+
+    paper: HfPaper
+    title: str
+    summary: str
+    publishedAt: IsoTime | None = Field(
+        None, description="When the paper was featured (the daily submission time, as in hf.co's older responses).")
+    numComments: int = 0
+    submittedBy: HfUser | None = None
+    organization: HfOrganization | None = None
+    isAuthorParticipating: bool = False
+
+
+def _org(org: OrgRef | None) -> HfOrganization | None:
+    if org is None:
+        return None
+    return HfOrganization(id_=object_id(_ORG, org.id), name=org.handle, fullname=org.name)
+
+
+def _user(name: str | None) -> HfUser | None:
+    if not name:
+        return None
+    # Stable per name: the store keeps the submitter's display name only, not an account.
+    number = int(hashlib.sha1(name.encode()).hexdigest()[:16], 16)
+    return HfUser(id_=object_id(_USER, number), name=name, user=name, fullname=name)
+
+
+def hf_paper(card: PaperCard) -> HfPaper:
+    return HfPaper(
+        id=card.key,
+        title=card.title,
+        summary=card.abstract,
+        authors=[HfAuthor(id_=object_id(_AUTHOR, a.id), name=a.name) for a in card.authors],
+        publishedAt=card.published_at,
+        submittedOnDailyAt=card.featured_at,
+        submittedOnDailyBy=_user(card.submitted_by),
+        upvotes=card.upvotes,
+        numComments=card.num_comments,
+        discussionId=object_id(_DISCUSSION, card.id),
+        githubRepo=card.github_repo,
+        projectPage=card.project_page,
+        organization=_org(card.organization),
+    )
+
+
+def hf_daily_item(card: PaperCard) -> HfDailyItem:
+    return HfDailyItem(
+        paper=hf_paper(card),
+        title=card.title,
+        summary=card.abstract,
+        publishedAt=card.featured_at,
+        numComments=card.num_comments,
+        submittedBy=_user(card.submitted_by),
+        organization=_org(card.organization),
+    )
+
+
+_ITEMS: TypeAdapter[list[HfDailyItem]] = TypeAdapter(list[HfDailyItem])
+_PAPERS: TypeAdapter[list[HfPaper]] = TypeAdapter(list[HfPaper])
+
+
+def daily_items_json(cards: Sequence[PaperCard]) -> bytes:
+    """``[HfDailyItem, ...]`` as JSON bytes."""
+    return _ITEMS.dump_json([hf_daily_item(c) for c in cards], exclude_none=True, by_alias=True)
+
+
+def papers_json(cards: Sequence[PaperCard]) -> bytes:
+    """``[HfPaper, ...]`` as JSON bytes."""
+    return _PAPERS.dump_json([hf_paper(c) for c in cards], exclude_none=True, by_alias=True)
+
+
+def paper_json(card: PaperCard) -> bytes:
+    return hf_paper(card).model_dump_json(exclude_none=True, by_alias=True).encode()
+
+
+class ApiError(BaseModel):
+    """Every API error: hf.co's ``{"error": ...}`` (which huggingface_hub shows to the user)."""
+
+    error: str
+    detail: Any = None
