@@ -56,7 +56,8 @@ def _batches(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
         yield batch
 
 
-def _merged(existing: dict[str, Any] | None, rec: PaperRecord) -> dict[str, Any]:
+def _merged(existing: dict[str, Any] | None, rec: PaperRecord,
+            title_key: Callable[[str], str] = normalize_title) -> dict[str, Any]:
     """Field values after applying ``rec`` over ``existing``: what the source says wins, silence keeps."""
     old = existing or {}
     arxiv_id = rec.arxiv_id or old.get("arxiv_id")
@@ -68,7 +69,7 @@ def _merged(existing: dict[str, Any] | None, rec: PaperRecord) -> dict[str, Any]
         "arxiv_id": arxiv_id,
         "version": max(versions) if versions else None,
         "title": rec.title or old.get("title", ""),
-        "title_key": normalize_title(rec.title or old.get("title", "")),
+        "title_key": title_key(rec.title or old.get("title", "")),
         "abstract": rec.abstract or old.get("abstract", ""),
         "num_authors": num_authors if num_authors is not None else old.get("num_authors"),
         "categories": rec.categories or old.get("categories") or [],
@@ -95,13 +96,21 @@ class _Batch:
         self.by_arxiv: dict[str, dict[str, Any]] = {}
         self.by_key: dict[str, dict[str, Any]] = {}
         self.by_title: dict[str, dict[str, Any]] = {}
+        self._title_keys: dict[str, str] = {}
+
+    def title_key(self, title: str) -> str:
+        """``normalize_title``, computed once per distinct title in the batch."""
+        key = self._title_keys.get(title)
+        if key is None:
+            key = self._title_keys[title] = normalize_title(title)
+        return key
 
     def load_existing(self) -> None:
         cols = [Paper.__table__.c[name] for name in ("id", *PAPER_FIELDS, "imported_upvotes",
                                                       "imported_comments")]
         arxiv_ids = {r.arxiv_id for r in self.records if r.arxiv_id}
         keys = {r.public_key() for r in self.records}
-        titles = {normalize_title(r.title) for r in self.records}
+        titles = {self.title_key(r.title) for r in self.records}
         conds = [Paper.arxiv_id.in_(arxiv_ids), Paper.key.in_(keys), Paper.title_key.in_(titles)]
         for cond in conds:
             for row in self.db.execute(select(*cols).where(cond)).mappings():
@@ -118,22 +127,28 @@ class _Batch:
             return self.by_arxiv[rec.arxiv_id]
         if (found := self.by_key.get(rec.public_key())) is not None:
             return found
-        candidate = self.by_title.get(normalize_title(rec.title))
+        candidate = self.by_title.get(self.title_key(rec.title))
         # Merge by title only when one side has no arXiv id (a seed card meeting its arXiv record).
         if candidate is not None and (not rec.arxiv_id or not candidate.get("arxiv_id")):
             return candidate
         return None
 
 
+def _ids_by(db: Session, column: Any, id_column: Any, values: Iterable[Any]) -> dict[Any, int]:
+    """``{value: id}`` for rows whose ``column`` is in ``values`` (queried in chunks)."""
+    ids: dict[Any, int] = {}
+    for chunk in _batches(values, 500):
+        rows = db.execute(select(column, id_column).where(column.in_(chunk)))
+        ids.update((value, pid) for value, pid in rows)
+    return ids
+
+
 def _author_ids(db: Session, names: set[str]) -> dict[str, int]:
-    ids: dict[str, int] = {}
-    for chunk in _batches(sorted(names), 500):
-        ids.update(db.execute(select(Author.name, Author.id).where(Author.name.in_(chunk))).all())
-    missing = [{"name": n} for n in sorted(names) if n not in ids]
+    ids = _ids_by(db, Author.name, Author.id, sorted(names))
+    missing = [n for n in sorted(names) if n not in ids]
     if missing:
-        rows = db.execute(insert(Author).returning(Author.name, Author.id, sort_by_parameter_order=True),
-                          missing)
-        ids.update(rows.all())
+        db.execute(insert(Author.__table__), [{"name": n} for n in missing])
+        ids.update(_ids_by(db, Author.name, Author.id, missing))
     return ids
 
 
@@ -173,7 +188,8 @@ def _upsert_batch(db: Session, records: list[PaperRecord], result: ImportResult)
     for rec in records:
         row = batch.match(rec)
         if row is None:
-            row = {"id": None, **_merged(None, rec)}
+            row = {"id": None, "key": rec.public_key(), "arxiv_id": rec.arxiv_id,
+                   "title_key": batch.title_key(rec.title)}
             batch._remember(row)
             groups[id(row)] = (None, rec)
         elif id(row) in groups:
@@ -186,7 +202,7 @@ def _upsert_batch(db: Session, records: list[PaperRecord], result: ImportResult)
     changed: list[tuple[dict[str, Any], dict[str, Any], PaperRecord]] = []
     matched: list[tuple[dict[str, Any], PaperRecord]] = []
     for existing, rec in groups.values():
-        values = _merged(existing, rec)
+        values = _merged(existing, rec, batch.title_key)
         if existing is None:
             now = utcnow()
             new_rows.append({**values, "imported_upvotes": rec.upvotes or 0, "upvotes": rec.upvotes or 0,
@@ -205,10 +221,13 @@ def _upsert_batch(db: Session, records: list[PaperRecord], result: ImportResult)
         existing.update(values)
     ids: list[int] = []
     if new_rows:
-        ids = list(db.execute(insert(Paper).returning(Paper.id, sort_by_parameter_order=True),
-                              new_rows).scalars())
-        for row, pid in zip(new_rows, ids, strict=True):
-            row["id"] = pid
+        # Plain executemany then one lookup by key: INSERT … RETURNING with parameter order kept
+        # costs ~20x more on SQLite (insertmanyvalues splices every sub-batch's rows).
+        db.execute(insert(Paper.__table__), new_rows)
+        by_key = _ids_by(db, Paper.key, Paper.id, [row["key"] for row in new_rows])
+        for row in new_rows:
+            row["id"] = by_key[row["key"]]
+        ids = [row["id"] for row in new_rows]
     if changed:
         _apply_updates(db, changed)
     touched_authors = _sync_authors(db, list(zip(ids, new_records, strict=True)), matched)
@@ -261,7 +280,7 @@ def _sync_authors(db: Session, created: list[tuple[int, PaperRecord]],
     ids = _author_ids(db, {n for names in wanted.values() for n in names})
     if touched:
         db.execute(delete(PaperAuthor).where(PaperAuthor.paper_id.in_(touched)))
-    db.execute(insert(PaperAuthor), [
+    db.execute(insert(PaperAuthor.__table__), [
         {"paper_id": pid, "position": i, "author_id": ids[name]}
         for pid, names in wanted.items() for i, name in enumerate(names)
     ])
@@ -304,7 +323,7 @@ def _sync_entries(db: Session, pairs: list[tuple[dict[str, Any], PaperRecord]]) 
             pending[pid] = values
     created = [v for pid, v in pending.items() if pid not in existing]
     if created:
-        db.execute(insert(DailyEntry), [{**v, "created_at": utcnow()} for v in created])
+        db.execute(insert(DailyEntry.__table__), [{**v, "created_at": utcnow()} for v in created])
     for pid, values in pending.items():
         if pid in existing:
             db.execute(update(DailyEntry).where(DailyEntry.paper_id == pid).values(**values))

@@ -12,6 +12,7 @@ ARXIV_ID = re.compile(
     r"^(?:arxiv:)?(?P<id>\d{4}\.\d{4,5}|[a-z][a-z.\-]*(?:\.[A-Z]{2})?/\d{7})(?:v(?P<v>\d+))?$",
     re.IGNORECASE,
 )
+WORD = re.compile(r"\w+")
 ARXIV_URL = re.compile(
     r"^https?://(?:www\.|export\.)?arxiv\.org/(?:abs|pdf|html)/(?P<rest>[^?#]+?)(?:\.pdf)?/?(?:[?#].*)?$",
     re.IGNORECASE,
@@ -70,9 +71,12 @@ class RecordError(ValueError):
 
 def normalize_title(title: str) -> str:
     """Case-, accent- and punctuation-insensitive form of a title, used to match the same paper."""
-    text = unicodedata.normalize("NFKD", title)
-    text = "".join(ch for ch in text if not unicodedata.combining(ch)).casefold()
-    return " ".join(re.findall(r"\w+", text))[:512]
+    if title.isascii():  # most titles: no accents to strip, skip the per-character pass
+        text = title.casefold()
+    else:
+        text = unicodedata.normalize("NFKD", title)
+        text = "".join(ch for ch in text if not unicodedata.combining(ch)).casefold()
+    return " ".join(WORD.findall(text))[:512]
 
 
 def seed_key(title: str) -> str:

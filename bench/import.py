@@ -1,0 +1,219 @@
+"""Import benchmark: papers/s and peak memory of ``import jsonl`` on real and synthetic data.
+
+    .venv/bin/python bench/import.py                 # HF dataset + 100,000 synthetic papers
+    .venv/bin/python bench/import.py --papers 20000  # a smaller synthetic file
+    .venv/bin/python bench/import.py --profile       # also write a cProfile of the synthetic import
+
+Each import runs in a fresh child process on a fresh SQLite file (WAL, as served), so peak RSS
+(``ru_maxrss``) belongs to that import alone; the child also reports its RSS before importing.
+A second import of the same file measures the idempotent path (nothing changes). Figures are
+printed and written with the dataset sizes and machine facts to ``bench/results/import.json``.
+Wall-clock figures depend on what else runs on the machine: the load average is recorded.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import random
+import resource
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+HF_JSONL = ROOT.parent / "shared" / "data" / "hf_daily_papers.jsonl"
+RESULTS = ROOT / "bench" / "results" / "import.json"
+
+
+# --- synthetic data ------------------------------------------------------------------------------
+
+def _words(rng: random.Random, n: int) -> list[str]:
+    syllables = ["ka", "lo", "mi", "ne", "tra", "sor", "vel", "qui", "den", "pha", "ro", "gen",
+                 "ter", "bi", "lux", "mon", "sta", "cri", "an", "el", "op", "tim", "ul", "zer"]
+    words: set[str] = set()
+    while len(words) < n:
+        words.add("".join(rng.choice(syllables) for _ in range(rng.randint(1, 4))))
+    return sorted(words)
+
+
+def write_synthetic(path: Path, papers: int, seed: int = 42) -> dict[str, float]:
+    """Papers shaped like the HF dataset: ~1,200-char abstracts, ~6 authors from a pool, orgs on ~25%."""
+    rng = random.Random(seed)
+    vocab = _words(rng, 6000)
+    names = _words(rng, 3000)
+    authors = [f"{rng.choice(names).title()} {rng.choice(names).title()}" for _ in range(25_000)]
+    orgs = [(f"{w.title()}AI{i}", f"{w.title()} AI Lab {i}") for i, w in enumerate(rng.sample(vocab, 400))]
+    start = dt.date(2023, 1, 1)
+    abstract_chars = author_count = with_org = 0
+    with open(path, "w", encoding="utf-8") as out:
+        for i in range(papers):
+            month = i % 36
+            arxiv_id = f"{23 + month // 12}{month % 12 + 1:02d}.{i // 36 + 1:05d}"
+            target = max(300, int(rng.gauss(1200, 250)))
+            words: list[str] = []
+            length = 0
+            while length < target:
+                word = rng.choice(vocab)
+                words.append(word)
+                length += len(word) + 1
+            abstract = " ".join(words).capitalize() + "."
+            n_authors = max(1, min(40, int(rng.expovariate(1 / 5)) + 1))
+            featured = start + dt.timedelta(days=rng.randrange(1000))
+            org = rng.choice(orgs) if rng.random() < 0.25 else None
+            record = {
+                "arxiv_id": arxiv_id,
+                "title": " ".join(rng.choice(vocab) for _ in range(rng.randint(5, 14))).title(),
+                "abstract": abstract,
+                "authors": rng.sample(authors, n_authors),
+                "published_at": f"{featured - dt.timedelta(days=rng.randint(0, 4))}T17:59:{i % 60:02d}",
+                "featured_on": featured.isoformat(),
+                "upvotes": int(rng.expovariate(1 / 12)),
+                "organization": {"name": org[0], "fullname": org[1]} if org else None,
+                "github_repo": f"https://github.com/{rng.choice(names)}/{rng.choice(vocab)}"
+                if rng.random() < 0.3 else None,
+                "num_comments": rng.randint(0, 3),
+            }
+            out.write(json.dumps(record) + "\n")
+            abstract_chars += len(abstract)
+            author_count += n_authors
+            with_org += org is not None
+    return {"papers": papers, "mean_abstract_chars": round(abstract_chars / papers),
+            "mean_authors": round(author_count / papers, 2), "with_organization": with_org,
+            "distinct_author_names": len(authors), "organizations": len(orgs)}
+
+
+# --- one measured import (child process) ---------------------------------------------------------
+
+def _rss_kib() -> int:
+    with open("/proc/self/status") as fh:
+        for line in fh:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def child(path: Path, db_path: Path, profile: Path | None) -> None:
+    sys.path.insert(0, str(ROOT / "src"))
+    from dailypapers.services.imports import import_jsonl
+    from dailypapers.settings import Settings
+    from dailypapers.store.db import Database
+
+    settings = Settings(database_url=f"sqlite:///{db_path}", environment="test")
+    database = Database(settings.database_url)
+    database.migrate()
+    runs = []
+    for attempt in ("first", "again"):
+        rss_before = _rss_kib()
+        started = time.perf_counter()
+        with database.session() as session:
+            if profile and attempt == "first":
+                import cProfile
+
+                profiler = cProfile.Profile()
+                result = profiler.runcall(import_jsonl, db=session, paths=[path],
+                                          batch_size=settings.import_batch_size)
+                profiler.dump_stats(str(profile))
+            else:
+                result = import_jsonl(db=session, paths=[path], batch_size=settings.import_batch_size)
+        seconds = time.perf_counter() - started
+        runs.append({"run": attempt, "seconds": round(seconds, 2), "created": result.created,
+                     "updated": result.updated, "unchanged": result.unchanged,
+                     "rejected": len(result.rejected), "papers_per_s": round(result.seen / seconds),
+                     "rss_before_mib": round(rss_before / 1024, 1)})
+    database.dispose()
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
+    print(json.dumps({"runs": runs, "peak_rss_mib": round(peak / 1024, 1),
+                      "db_mib": round(sum(p.stat().st_size for p in db_path.parent.glob(db_path.name + "*"))
+                                      / 2**20, 1)}))
+
+
+def measure(path: Path, workdir: Path, profile: Path | None = None) -> dict[str, object]:
+    db_path = workdir / f"{path.stem}.db"
+    args = [sys.executable, __file__, "--child", str(path), str(db_path)]
+    if profile:
+        args += ["--profile-to", str(profile)]
+    out = subprocess.run(args, check=True, capture_output=True, text=True).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+# --- machine facts and main ----------------------------------------------------------------------
+
+def machine() -> dict[str, object]:
+    model = ""
+    try:
+        model = next(line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo")
+                     if line.startswith("model name"))
+    except (OSError, StopIteration):
+        model = platform.processor()
+    mem_kib = 0
+    try:
+        mem_kib = next(int(line.split()[1]) for line in open("/proc/meminfo") if line.startswith("MemTotal"))
+    except (OSError, StopIteration):
+        pass
+    import sqlalchemy
+
+    return {"cpu_count": os.cpu_count(), "cpu_model": model, "ram_gib": round(mem_kib / 2**20, 1),
+            "python": platform.python_version(), "sqlite": sqlite3.sqlite_version,
+            "sqlalchemy": sqlalchemy.__version__, "platform": platform.platform(),
+            "load_average_at_start": [round(x, 2) for x in os.getloadavg()]}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--papers", type=int, default=100_000, help="synthetic papers to generate")
+    parser.add_argument("--skip-hf", action="store_true", help="do not import the shared HF dataset")
+    parser.add_argument("--profile", action="store_true", help="write bench/results/import_synthetic.prof")
+    parser.add_argument("--out", type=Path, default=RESULTS, help="where to write the JSON results")
+    parser.add_argument("--child", nargs=2, type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--profile-to", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child(args.child[0], args.child[1], args.profile_to)
+        return
+
+    report: dict[str, object] = {
+        "benchmark": "dailypapers import jsonl",
+        "when": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
+        "machine": machine(),
+        "note": "2-core machine shared with other jobs while measured: wall-clock figures are noisy; "
+                "see load_average_at_start.",
+        "datasets": [],
+    }
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="dailypapers-bench-") as tmp:
+        work = Path(tmp)
+        datasets: list[tuple[str, Path, dict[str, object]]] = []
+        if not args.skip_hf:
+            if HF_JSONL.exists():
+                lines = sum(1 for _ in open(HF_JSONL, "rb"))
+                datasets.append(("hf_daily_papers.jsonl", HF_JSONL, {"papers": lines}))
+            else:
+                print(f"skipping the HF dataset: {HF_JSONL} not found", file=sys.stderr)
+        synthetic = work / f"synthetic_{args.papers}.jsonl"
+        started = time.perf_counter()
+        shape = write_synthetic(synthetic, args.papers)
+        print(f"generated {args.papers:,} synthetic papers in {time.perf_counter() - started:.1f} s")
+        datasets.append((synthetic.name, synthetic, shape))
+        for name, path, shape in datasets:
+            profile = args.out.parent / "import_synthetic.prof" if args.profile and path == synthetic else None
+            figures = measure(path, work, profile)
+            entry = {"dataset": name, "file_mib": round(path.stat().st_size / 2**20, 1), **shape, **figures}
+            report["datasets"].append(entry)  # type: ignore[union-attr]
+            first, again = figures["runs"]  # type: ignore[misc]
+            print(f"{name}: {first['created']:,} papers in {first['seconds']} s = {first['papers_per_s']:,} papers/s; "
+                  f"re-import (no changes) {again['seconds']} s = {again['papers_per_s']:,} papers/s; "
+                  f"peak RSS {figures['peak_rss_mib']} MiB; database {figures['db_mib']} MiB")
+    report["machine"]["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]  # type: ignore[index]
+    args.out.write_text(json.dumps(report, indent=2) + "\n")
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()
