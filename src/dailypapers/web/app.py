@@ -16,6 +16,8 @@ from dailypapers.web.errors import install_error_handlers
 from dailypapers.web.rendering import make_templates
 from dailypapers.web.routes import api, docs, feeds, pages, papers
 from dailypapers.web.security import SecurityHeaders
+from dailypapers.web import auth
+from dailypapers.web.routes import accounts, comments, curation, orgs_admin, submit, votes
 
 HERE = Path(__file__).parent
 
@@ -40,6 +42,10 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
     docs.install(app)
     app.include_router(pages.router)
     app.include_router(feeds.router)
+    # Community: accounts, votes, submissions, curation, organizations, comments.
+    auth.install(app)
+    for community in (accounts, votes, submit, curation, orgs_admin, comments):
+        app.include_router(community.router)
     # Last: their "{paper_id:path}" catch-alls would shadow /api/papers/search, /papers/{id}/...
     app.include_router(api.router)
     app.include_router(papers.router)
