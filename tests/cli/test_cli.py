@@ -45,3 +45,40 @@ def test_second_seed_import_changes_nothing(tmp_path: Path):
     _run(url, "import", "seeds", "--year", "2025", *map(str, SEEDS))
     result = _run(url, "import", "seeds", "--year", "2025", *map(str, SEEDS))
     assert "0 created, 0 updated, 183 unchanged, 0 rejected" in result.stderr
+
+
+ARXIV = Path(__file__).resolve().parents[1] / "fixtures" / "arxiv"
+
+
+def test_import_arxiv_is_idempotent_and_reports_malformed_entries(tmp_path: Path):
+    url = f"sqlite:///{tmp_path / 'e.db'}"
+    good = [str(ARXIV / "search_quantum_criticality.xml"), str(ARXIV / "id_list_1111.2011v2.xml")]
+    first = _run(url, "import", "arxiv", *good)
+    assert first.exit_code == 0, first.stderr
+    assert "2 created, 0 updated, 0 unchanged, 0 rejected" in first.stderr
+    again = _run(url, "import", "arxiv", *good)
+    assert "0 created, 0 updated, 2 unchanged, 0 rejected" in again.stderr
+    bad = _run(url, "import", "arxiv", str(ARXIV / "constructed_malformed.xml"))
+    assert bad.exit_code == 1
+    for line in (10, 48, 67):
+        assert f"{ARXIV / 'constructed_malformed.xml'}:{line}:" in bad.stderr
+    exported = [json.loads(line) for line in _run(url, "export").stdout.splitlines()]
+    assert {(p["arxiv_id"], p["version"]) for p in exported} == {
+        ("1111.2011", 2), ("cond-mat/0607501", 2), ("1605.08386", 1)}
+
+
+def test_rejected_report_prints_paths_verbatim(tmp_path: Path):
+    url = f"sqlite:///{tmp_path / 'f.db'}"
+    bad = tmp_path / "[bold]papers.jsonl"
+    bad.write_text('{"title": "[red]x[/red]", "arxiv_id": "[link]"}\n')
+    result = _run(url, "import", "jsonl", str(bad))
+    assert result.exit_code == 1
+    assert f"{bad}:1: not an arXiv id: '[link]'" in result.stderr
+
+
+def test_export_writes_only_json_lines_to_stdout(tmp_path: Path):
+    url = f"sqlite:///{tmp_path / 'g.db'}"
+    _run(url, "import", "seeds", "--year", "2025", *map(str, SEEDS))
+    result = _run(url, "export")
+    lines = result.stdout.splitlines()
+    assert len(lines) == 183 and all(json.loads(line)["title"] for line in lines)

@@ -7,11 +7,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 import click
+from rich.markup import escape
 
 from dailypapers.cli.context import CliContext
 from dailypapers.services import imports as svc
 from dailypapers.services.catalog import ImportResult
-from dailypapers.services.exports import iter_records
+from dailypapers.services.exports import count_papers, iter_records
 from dailypapers.sources.jsonl import record_to_json
 
 PATHS = click.argument("paths", nargs=-1, required=True,
@@ -20,7 +21,7 @@ PATHS = click.argument("paths", nargs=-1, required=True,
 
 def _report(ctx: CliContext, result: ImportResult) -> None:
     for bad in result.rejected:
-        ctx.err.print(f"[red]rejected[/red] {bad}", markup=True, highlight=False)
+        ctx.err.print(f"[red]rejected[/red] {escape(str(bad))}", markup=True, highlight=False)
     ctx.err.print(f"import: {result.summary()}", highlight=False)
     if result.rejected:
         raise SystemExit(1)
@@ -31,6 +32,7 @@ def _import(ctx: CliContext, label: str, total: int, run: Callable[..., ImportRe
         task = bar.add_task(f"importing {label}", total=total)
         result = run(db=session, batch_size=ctx.settings.import_batch_size,
                      progress=lambda n: bar.advance(task, n))
+        bar.update(task, completed=total)  # rejected entries were read too
     _report(ctx, result)
 
 
@@ -91,8 +93,12 @@ def export_cmd(ctx: CliContext, path: Path | None) -> None:
     out = open(path, "wb") if path else sys.stdout.buffer  # noqa: SIM115
     try:
         with ctx.session() as session:
-            for record in iter_records(db=session):
-                out.write(record_to_json(record) + b"\n")
+            total = count_papers(db=session)
+            with ctx.progress("exporting", total) as bar:
+                task = bar.add_task("exporting", total=total)
+                for record in iter_records(db=session):
+                    out.write(record_to_json(record) + b"\n")
+                    bar.advance(task)
     finally:
         if path:
             out.close()

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from dailypapers.sources.records import Org, PaperRecord
 from dailypapers.store import DailyEntry, Paper, PaperAuthor
+
+
+def count_papers(*, db: Session) -> int:
+    """How many papers ``iter_records`` will yield."""
+    return db.scalar(select(func.count()).select_from(Paper)) or 0
 
 
 def iter_records(*, db: Session, chunk: int = 1000) -> Iterator[PaperRecord]:
