@@ -1,0 +1,100 @@
+"""``SearchEngine``: the indexes and the model of one process, built from the settings.
+
+The web app keeps one on ``app.state.search``; each CLI command builds its own. Nothing is opened
+or loaded until first use, so building one costs nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from functools import cached_property
+from pathlib import Path
+
+import numpy as np
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from dailypapers.search.bundle import adopt_bundle
+from dailypapers.search.encoder import EmbeddingProvider, ModelUnavailable, load_provider
+from dailypapers.search.keyword import KeywordIndex
+from dailypapers.search.vectors import VectorIndex
+from dailypapers.settings import Settings
+from dailypapers.store.db import Database
+
+log = logging.getLogger(__name__)
+
+
+def _slug(model: str) -> str:
+    return "".join(ch if ch.isalnum() or ch in "-." else "_" for ch in model)
+
+
+class SearchEngine:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.root: Path = settings.data_dir / "search"
+        self._bundle_lock = threading.Lock()
+        self._bundle_checked = False
+
+    @property
+    def semantic(self) -> bool:
+        return self.settings.search_semantic
+
+    @property
+    def model(self) -> str:
+        return self.settings.search_embedding_model
+
+    @cached_property
+    def keyword(self) -> KeywordIndex:
+        return KeywordIndex(self.root / "keyword", title_boost=self.settings.search_title_boost)
+
+    @cached_property
+    def vectors(self) -> VectorIndex:
+        return VectorIndex(self.root / "vectors" / _slug(self.model), model=self.model,
+                           exact_max=self.settings.search_exact_vectors_max)
+
+    @cached_property
+    def provider(self) -> EmbeddingProvider:
+        cache = self.settings.search_model_cache_dir or (self.settings.data_dir / "models")
+        return load_provider(model=self.model, cache_dir=cache,
+                             batch_size=self.settings.search_embed_batch_size)
+
+    def prepare(self, db: Session) -> None:
+        """Bring both indexes up to what ``db`` has committed (cheap when nothing changed)."""
+        self.keyword.catch_up(db)
+        if self.semantic:
+            self._adopt_bundle_once(db)
+            self.vectors.sync(db)
+
+    def _adopt_bundle_once(self, db: Session) -> None:
+        if self._bundle_checked:
+            return
+        with self._bundle_lock:
+            if not self._bundle_checked:
+                adopted = adopt_bundle(db=db, model=self.model)
+                if adopted:
+                    log.info("stored %d bundled sample vectors", adopted)
+                self._bundle_checked = True
+
+    def embed_query(self, text: str) -> np.ndarray | None:
+        """The query's vector, or ``None`` when semantic search is off, no paper has a vector yet
+        (then the model is not even loaded) or the model cannot load."""
+        if not self.semantic or not text.strip() or self.vectors.count == 0:
+            return None
+        try:
+            return self.provider.embed_query(text)
+        except ModelUnavailable as exc:
+            log.warning("searching by keywords only: %s", exc)
+            return None
+
+    def install_hooks(self, database: Database) -> None:
+        """Index papers right after any session of ``database`` commits (queries also catch up)."""
+
+        def after_commit(_session: Session) -> None:
+            try:
+                with database.session() as fresh:
+                    self.keyword.catch_up(fresh)
+            except Exception:  # noqa: BLE001 - indexing must never fail the write that committed
+                log.exception("keyword index catch-up after commit failed; the next query retries")
+
+        event.listen(database.sessions, "after_commit", after_commit)

@@ -1,0 +1,76 @@
+"""Ranking over the indexes, without the database: a text query, and "more like this paper".
+
+Both fuse a keyword list and a meaning list with reciprocal rank fusion. ``pool`` restricts a
+ranking to given paper ids and ranks every one of them (the CSFCube benchmark ranks each query's
+judged pool this way, with exactly the code that serves the product).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from dailypapers.search.engine import SearchEngine
+from dailypapers.search.fusion import reciprocal_rank_fusion
+from dailypapers.search.query import ParsedQuery
+
+
+@dataclass(frozen=True)
+class Ranked:
+    """A fused ranking, with the two lists it came from (for explanations and tests)."""
+
+    ids: list[int]
+    scores: dict[int, float]
+    keyword: list[int]
+    semantic: list[int]
+
+
+def _fuse(engine: SearchEngine, keyword: Sequence[int], semantic: Sequence[int]) -> Ranked:
+    s = engine.settings
+    fused = reciprocal_rank_fusion([keyword, semantic], k=s.search_rrf_k,
+                                   weights=[s.search_keyword_weight, s.search_semantic_weight])
+    return Ranked(ids=[pid for pid, _ in fused], scores=dict(fused), keyword=list(keyword),
+                  semantic=list(semantic))
+
+
+def _dense(engine: SearchEngine, vector: np.ndarray | None, limit: int,
+           pool: Collection[int] | None) -> list[int]:
+    if vector is None:
+        return []
+    if pool is None:
+        return [pid for pid, _ in engine.vectors.search(vector, limit=limit)]
+    found = engine.vectors.vectors_of(pool)
+    if not found:
+        return []
+    ids = list(found)
+    scores = np.stack([found[pid] for pid in ids]) @ vector
+    order = np.argsort(-scores, kind="stable")
+    return [ids[i] for i in order]
+
+
+def _in_pool(pairs: Sequence[tuple[int, float]], pool: Collection[int] | None) -> list[int]:
+    return [pid for pid, _ in pairs if pool is None or pid in pool]
+
+
+def rank_query(engine: SearchEngine, parsed: ParsedQuery, *, vector: np.ndarray | None,
+               limit: int, keyword: bool = True, pool: Collection[int] | None = None) -> Ranked:
+    """Papers for a text query: BM25 over the parsed words fused with nearest ``vector`` neighbours."""
+    depth = engine.keyword.num_docs if pool is not None else limit
+    kw = _in_pool(engine.keyword.search(parsed, limit=depth), pool) if keyword else []
+    return _fuse(engine, kw, _dense(engine, vector, limit, pool))
+
+
+def rank_similar(engine: SearchEngine, *, title: str, abstract: str, vector: np.ndarray | None,
+                 limit: int, exclude: int | None = None, pool: Collection[int] | None = None,
+                 max_terms: int = 40) -> Ranked:
+    """Papers like one paper: keyword more-like-this fused with its nearest neighbours by meaning."""
+    depth = engine.keyword.num_docs if pool is not None else limit + 1
+    kw = [pid for pid in _in_pool(engine.keyword.more_like_this(
+        title=title, abstract=abstract, limit=depth, max_terms=max_terms), pool) if pid != exclude]
+    dense = [pid for pid in _dense(engine, vector, limit + 1, pool) if pid != exclude]
+    ranked = _fuse(engine, kw, dense)
+    if pool is None:
+        return Ranked(ranked.ids[:limit], ranked.scores, ranked.keyword, ranked.semantic)
+    return ranked
