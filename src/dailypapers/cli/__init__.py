@@ -7,6 +7,7 @@ import click
 from dailypapers.cli.context import CliContext
 from dailypapers.cli.db import db_group
 from dailypapers.cli.imports import export_cmd, import_group
+from dailypapers.cli.search import catch_up_after_import, embed_cmd, index_group, search_cmd
 from dailypapers.cli.serve import serve_cmd
 from dailypapers.cli.users import users_group
 
@@ -17,6 +18,8 @@ from dailypapers.cli.users import users_group
 def main(ctx: click.Context) -> None:
     """dailypapers: a self-hostable Daily Papers. The database comes from DAILYPAPERS_DATABASE_URL."""
     ctx.obj = CliContext()
+    if ctx.invoked_subcommand == "import":
+        ctx.call_on_close(lambda: catch_up_after_import(ctx.obj))
 
 
 main.add_command(import_group)
@@ -24,3 +27,6 @@ main.add_command(export_cmd)
 main.add_command(serve_cmd)
 main.add_command(db_group)
 main.add_command(users_group)
+main.add_command(search_cmd)
+main.add_command(embed_cmd)
+main.add_command(index_group)
