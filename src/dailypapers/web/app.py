@@ -15,6 +15,7 @@ from dailypapers.web.caching import PageCache
 from dailypapers.web.errors import install_error_handlers
 from dailypapers.web.rendering import make_templates
 from dailypapers.web.routes import api, docs, feeds, pages, papers
+from dailypapers.web.routes import search as search_routes
 from dailypapers.web.security import SecurityHeaders
 from dailypapers.web import auth
 from dailypapers.web.routes import accounts, comments, curation, orgs_admin, submit, votes
@@ -46,6 +47,7 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
     auth.install(app)
     for community in (accounts, votes, submit, curation, orgs_admin, comments):
         app.include_router(community.router)
+    search_routes.install(app)  # before the "{paper_id:path}" catch-alls below
     # Last: their "{paper_id:path}" catch-alls would shadow /api/papers/search, /papers/{id}/...
     app.include_router(api.router)
     app.include_router(papers.router)

@@ -1,0 +1,179 @@
+"""Search surfaces: the /search page, ``/api/papers/search`` (hf.co dialect, hybrid),
+``/api/papers/{id}/similar``, the feed of a search, and "Similar papers" on paper pages.
+
+``install(app)`` must run before the API and paper routers are included: their
+``/api/papers/{paper_id:path}`` and ``/papers/{paper_id:path}`` would otherwise take these paths.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request
+from fastapi.responses import Response
+from pydantic import Field, TypeAdapter
+from sqlalchemy.orm import Session
+
+from dailypapers.search.engine import SearchEngine
+from dailypapers.search.service import (
+    MAX_PER_PAGE,
+    Mode,
+    SearchError,
+    SearchFilters,
+    SearchPage,
+    SearchRequest,
+    Sort,
+    search_papers,
+    similar_papers,
+)
+from dailypapers.services import papers
+from dailypapers.services.papers import PaperCard
+from dailypapers.web import schemas
+from dailypapers.web.deps import get_db
+from dailypapers.web.rendering import JSON, Alternate, body, render
+from dailypapers.web.routes.feeds import feed_response
+
+router = APIRouter()
+DB = Annotated[Session, Depends(get_db)]
+FEED_ITEMS = 50
+SIMILAR_ON_PAGE = 6
+
+Q = Annotated[str, Query(max_length=10_000, description="Any text: words, \"a phrase\", -excluded, an arXiv id or URL.")]
+SortQ = Annotated[Sort, Query(description="relevance, trending, newest or upvotes.")]
+ModeQ = Annotated[Mode, Query(description="hybrid (keywords + meaning), keyword or semantic.")]
+DateQ = Annotated[dt.date | None, Query(description="YYYY-MM-DD")]
+OrgQ = Annotated[str | None, Query(max_length=100, description="Organization handle, e.g. SakanaAI.")]
+CodeQ = Annotated[bool | None, Query(description="true: only papers with code; false: only without.")]
+UpvotesQ = Annotated[int | None, Query(ge=0, le=1_000_000, description="At least this many upvotes.")]
+
+
+class HfSearchItem(schemas.HfDailyItem):
+    """A daily-papers item plus the matched words: escaped HTML with matches in ``<mark>``."""
+
+    highlightedTitle: str = Field(description="The title, HTML-escaped, matched words in <mark>.")
+    highlightedSummary: str = Field(description="The abstract, HTML-escaped, matched words in <mark>.")
+
+
+_SEARCH_ITEMS: TypeAdapter[list[HfSearchItem]] = TypeAdapter(list[HfSearchItem])
+
+
+def _filters(published_from: dt.date | None, published_to: dt.date | None, featured_from: dt.date | None,
+             featured_to: dt.date | None, org: str | None, has_code: bool | None,
+             min_upvotes: int | None) -> SearchFilters:
+    return SearchFilters(published_from=published_from, published_to=published_to,
+                         featured_from=featured_from, featured_to=featured_to,
+                         organization=org or None, has_code=has_code, min_upvotes=min_upvotes)
+
+
+def _search(request: Request, db: Session, search: SearchRequest) -> SearchPage:
+    try:
+        return search_papers(db=db, engine=request.app.state.search, request=search)
+    except SearchError as exc:
+        raise HTTPException(422, str(exc)) from exc
+
+
+@router.get("/api/papers/search", response_model=list[HfSearchItem], tags=["papers"],
+            responses={422: {"model": schemas.ApiError}}, summary="Search papers (hf.co's /api/papers/search)")
+def api_search(
+    request: Request, db: DB, q: Q = "",
+    limit: Annotated[int, Query(ge=1, le=MAX_PER_PAGE, description="Results per page.")] = 20,
+    p: Annotated[int, Query(ge=0, le=999, description="Page number, from 0.")] = 0,
+    sort: SortQ = "relevance", mode: ModeQ = "hybrid",
+    published_from: DateQ = None, published_to: DateQ = None,
+    featured_from: DateQ = None, featured_to: DateQ = None,
+    org: OrgQ = None, has_code: CodeQ = None, min_upvotes: UpvotesQ = None,
+) -> Response:
+    """Hybrid search: BM25 and meaning fused by reciprocal rank; an arXiv id or exact title comes first."""
+    filters = _filters(published_from, published_to, featured_from, featured_to, org, has_code, min_upvotes)
+    page = _search(request, db, SearchRequest(q=q, filters=filters, sort=sort, mode=mode, page=p + 1,
+                                              per_page=limit))
+    items = [HfSearchItem(**schemas.hf_daily_item(hit.card).model_dump(by_alias=True),
+                          highlightedTitle=hit.highlighted_title, highlightedSummary=hit.highlighted_summary)
+             for hit in page.hits]
+    headers = {"x-total-count": str(page.total)}
+    return body(request, _SEARCH_ITEMS.dump_json(items, exclude_none=True, by_alias=True), JSON,
+                headers=headers)
+
+
+@router.get("/api/papers/{paper_id:path}/similar", response_model=list[schemas.HfDailyItem],
+            tags=["papers"], responses={404: {"model": schemas.ApiError}}, summary="Papers similar to one paper")
+def api_similar(request: Request, paper_id: str, db: DB,
+                limit: Annotated[int, Query(ge=1, le=50, description="How many papers.")] = 10) -> Response:
+    """Neighbours by meaning fused with keyword more-like-this, most similar first."""
+    card = papers.get_card(db=db, paper_id=paper_id)
+    if card is None:
+        raise HTTPException(404, f"paper {paper_id[:80]!r} not found")
+    similar = similar_papers(db=db, engine=request.app.state.search, paper_id=card.id, limit=limit)
+    return body(request, schemas.daily_items_json(similar), JSON,
+                alternates=[Alternate(f"/papers/{card.key}", "text/html", card.title)])
+
+
+def _query_string(**params: Any) -> str:
+    return urlencode({k: v for k, v in params.items() if v not in (None, "", False)})
+
+
+@router.get("/search", include_in_schema=False)
+def search_page(
+    request: Request, db: DB, q: Q = "",
+    page: Annotated[int, Query(ge=1, le=1000)] = 1,
+    sort: SortQ = "relevance", mode: ModeQ = "hybrid",
+    published_from: DateQ = None, published_to: DateQ = None,
+    featured_from: DateQ = None, featured_to: DateQ = None,
+    org: OrgQ = None, has_code: CodeQ = None, min_upvotes: UpvotesQ = None,
+) -> Response:
+    filters = _filters(published_from, published_to, featured_from, featured_to, org, has_code, min_upvotes)
+    result = _search(request, db, SearchRequest(q=q, filters=filters, sort=sort, mode=mode, page=page))
+    params = {"q": q, "sort": sort if sort != "relevance" else None,
+              "mode": mode if mode != "hybrid" else None, "published_from": published_from,
+              "published_to": published_to, "featured_from": featured_from, "featured_to": featured_to,
+              "org": org, "has_code": has_code, "min_upvotes": min_upvotes}
+    feed_query = _query_string(**{**params, "sort": None})
+    pages = max(1, math.ceil(result.total / result.request.per_page))
+    context = {"q": q, "result": result, "filters": filters, "sort": sort, "mode": mode,
+               "params": params, "pages": min(pages, 1000), "page": page,
+               "page_url": lambda n: "/search?" + _query_string(**params, page=n if n > 1 else None),
+               "sort_url": lambda s: "/search?" + _query_string(**{**params, "sort": s if s != "relevance" else None}),
+               "feed_query": feed_query}
+    title = f"Search: {q[:80]}" if q else "Search"
+    suffix = f"?{feed_query}" if feed_query else ""
+    alternates = [Alternate(f"/feeds/search.rss{suffix}", "application/rss+xml", f"{title} (RSS)"),
+                  Alternate(f"/feeds/search.atom{suffix}", "application/atom+xml", f"{title} (Atom)")]
+    return render(request, "search.html", context, alternates=alternates)
+
+
+@router.get("/feeds/search.{fmt}", include_in_schema=False)
+def search_feed(
+    request: Request, fmt: str, db: DB, q: Q = "",
+    published_from: DateQ = None, published_to: DateQ = None,
+    featured_from: DateQ = None, featured_to: DateQ = None,
+    org: OrgQ = None, has_code: CodeQ = None, min_upvotes: UpvotesQ = None,
+) -> Response:
+    """The newest of the papers most relevant to a search, as RSS or Atom."""
+    if fmt not in ("rss", "atom"):
+        raise HTTPException(404, "feeds end in .rss or .atom")
+    filters = _filters(published_from, published_to, featured_from, featured_to, org, has_code, min_upvotes)
+    result = _search(request, db, SearchRequest(q=q, filters=filters, sort="newest", per_page=FEED_ITEMS))
+    site = request.app.state.settings.site_name
+    query = request.url.query
+    return feed_response(request, title=f"{site}: search {q[:80]!r}" if q else f"{site}: search",
+                         description=f"Newest papers among the most relevant to {q[:200]!r}." if q
+                         else "Newest papers.", page_path=f"/search?{query}" if query else "/search",
+                         cards=[hit.card for hit in result.hits], fmt=fmt)  # type: ignore[arg-type]
+
+
+def install(app: FastAPI) -> None:
+    """Give the app its search engine, index hooks, routes and the paper-page "Similar papers"."""
+    engine = SearchEngine(app.state.settings)
+    app.state.search = engine
+    engine.install_hooks(app.state.db)
+
+    def similar_for(card: PaperCard, limit: int = SIMILAR_ON_PAGE) -> list[PaperCard]:
+        # Called while the paper page renders (templates/_similar.html): one more query there.
+        with app.state.db.session() as db:
+            return similar_papers(db=db, engine=engine, paper_id=card.id, limit=limit)
+
+    app.state.templates.env.globals["similar_papers_for"] = similar_for
+    app.include_router(router)
