@@ -19,6 +19,8 @@ HF_JSONL = SHARED / "data" / "hf_daily_papers.jsonl"
 HF_API = sorted((SHARED / "data" / "hf_api").glob("*.json"))
 FIXTURES = Path(__file__).parent / "fixtures"
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
+# The ONNX export of the embedding model is made once and shared by every test (it takes seconds).
+MODEL_CACHE = ARTIFACTS / "models"
 
 
 # Which database engine every fixture below builds: "sqlite" (default) or "postgres", which needs
@@ -107,7 +109,7 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 @pytest.fixture
 def settings(db_url: str, tmp_path: Path) -> Settings:
     return Settings(database_url=db_url, environment="test", data_dir=tmp_path / "var",
-                    load_sample=False)
+                    load_sample=False, search_model_cache_dir=MODEL_CACHE)
 
 
 @pytest.fixture
