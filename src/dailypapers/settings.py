@@ -75,6 +75,34 @@ class Settings(BaseSettings):
     rate_limit_scale: float = Field(
         1.0, ge=0, description="Multiplies every rate limit (2 allows twice as many); 0 turns them off."
     )
+    subscription_confirm_hours: int = Field(
+        48, ge=1, le=720, description="Hours a digest subscription's confirmation link stays valid."
+    )
+    digest_unsubscribe_mailto: str | None = Field(
+        None, description="Address of the mailto: List-Unsubscribe link (default: mail_from's address); "
+        "pipe its mail to `dailypapers digest unsubscribe-mail`.",
+    )
+    digest_lease_seconds: int = Field(
+        300, ge=1, le=86_400,
+        description="Seconds a digest worker owns a claimed delivery before another may take it over.",
+    )
+    digest_retry_seconds: int = Field(
+        600, ge=0, le=86_400,
+        description="Backoff before retrying a digest after a temporary (4xx) failure; doubles per attempt.",
+    )
+    digest_max_attempts: int = Field(
+        5, ge=1, le=100, description="Attempts of one digest before it counts as failed for good."
+    )
+    digest_failures_before_pause: int = Field(
+        3, ge=1, le=100,
+        description="Permanent (5xx) failures in a row after which a subscription is paused.",
+    )
+    digest_scheduler: bool = Field(
+        False, description="Run `digest send` inside `serve` every digest_scheduler_minutes (off: use cron)."
+    )
+    digest_scheduler_minutes: int = Field(
+        15, ge=1, le=1440, description="Minutes between digest runs of the scheduler inside `serve`."
+    )
     search_embedding_model: str = Field(
         "sentence-transformers/all-MiniLM-L6-v2",
         description="Embedding model for search by meaning: the bundled all-MiniLM-L6-v2 (offline), "

@@ -6,6 +6,7 @@ import click
 
 from dailypapers.cli.context import CliContext
 from dailypapers.cli.db import db_group
+from dailypapers.cli.digests import digest_group
 from dailypapers.cli.imports import export_cmd, import_group
 from dailypapers.cli.search import catch_up_after_import, embed_cmd, index_group, search_cmd
 from dailypapers.cli.serve import serve_cmd
@@ -26,6 +27,7 @@ main.add_command(import_group)
 main.add_command(export_cmd)
 main.add_command(serve_cmd)
 main.add_command(db_group)
+main.add_command(digest_group)
 main.add_command(users_group)
 main.add_command(search_cmd)
 main.add_command(embed_cmd)

@@ -7,6 +7,7 @@ an organization, a search query): callers choose the cards and their order, the 
 from __future__ import annotations
 
 import datetime as dt
+import html
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -71,12 +72,15 @@ def build_feed(*, info: FeedInfo, cards: Sequence[PaperCard], fmt: FeedFormat, b
         entry.guid(url, permalink=True)
         entry.title(_xml_text(card.title))
         entry.link(href=url, rel="alternate", type="text/html")
-        entry.description(_xml_text(card.abstract) or _xml_text(card.title))
+        text = _xml_text(card.abstract) or _xml_text(card.title)
+        if fmt == "rss":
+            # RSS readers render <description> as HTML: escape so an abstract shows as text.
+            entry.description(html.escape(text, quote=False))
+        else:
+            entry.summary(text, type="text")
         when = _utc(card.featured_at or card.published_at) or _EPOCH
         entry.updated(when)
-        entry.pubDate(when)
-        if card.published_at is not None:
-            entry.published(_utc(card.published_at))
+        entry.published(when)  # in RSS this is pubDate: when the paper entered the list
         names = [a.name for a in card.authors]
         for name in names:
             # Atom wants <author><name>; RSS <author> must be an e-mail, so names go to dc:creator.

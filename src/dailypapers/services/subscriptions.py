@@ -162,30 +162,37 @@ def _serializer(secret: str, purpose: str) -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(secret, salt=f"dailypapers.subscription.{purpose}")
 
 
+def _request_stamp(sub: Subscription) -> str:
+    """Which confirmation request a confirmation link answers (the newest one is valid)."""
+    return sub.confirm_sent_at.isoformat() if sub.confirm_sent_at else ""
+
+
 def make_token(*, secret: str, subscription: Subscription, purpose: str) -> str:
-    return _serializer(secret, purpose).dumps([subscription.id, subscription.token_nonce])
+    payload: list[object] = [subscription.id, subscription.token_nonce]
+    if purpose == CONFIRM:
+        payload.append(_request_stamp(subscription))
+    return _serializer(secret, purpose).dumps(payload)
 
 
 def _read_token(*, db: Session, secret: str, token: str, purpose: str,
-                max_age: dt.timedelta | None = None) -> tuple[Subscription, dt.datetime]:
-    """The subscription a token names and when the token was signed (naive UTC)."""
+                max_age: dt.timedelta | None = None) -> tuple[Subscription, list[object]]:
+    """The subscription a token names, and the token's payload."""
     if not token or len(token) > 500:
         raise TokenError("This link is not valid. Please use the link from your most recent mail.")
     serializer = _serializer(secret, purpose)
     try:
-        payload, signed_at = serializer.loads(
-            token, max_age=max_age.total_seconds() if max_age else None, return_timestamp=True)
+        payload = serializer.loads(token, max_age=max_age.total_seconds() if max_age else None)
     except SignatureExpired as exc:
         raise TokenError("This link has expired. Please subscribe again to get a new one.") from exc
     except BadSignature as exc:
         raise TokenError("This link is not valid. Please use the link from your most recent "
                          "mail.") from exc
-    sub_id, nonce = payload if isinstance(payload, list) and len(payload) == 2 else (None, None)
+    sub_id, nonce = payload[:2] if isinstance(payload, list) and len(payload) >= 2 else (None, None)
     sub = db.get(Subscription, sub_id) if isinstance(sub_id, int) else None
     if sub is None or not isinstance(nonce, str) or not secrets.compare_digest(
             nonce, sub.token_nonce):
         raise TokenError("This link is no longer valid.")
-    return sub, signed_at.astimezone(dt.UTC).replace(tzinfo=None)
+    return sub, payload
 
 
 def subscription_for_token(*, db: Session, secret: str, token: str) -> Subscription:
@@ -228,8 +235,7 @@ def subscribe(*, db: Session, email: str, user_id: int | None = None,
         db.commit()
         return SubscribeResult(sub, send_confirmation=False)
     recently = (sub.confirm_sent_at is not None
-                and now - sub.confirm_sent_at < CONFIRM_RESEND_AFTER
-                and (sub.unsubscribed_at is None or sub.confirm_sent_at > sub.unsubscribed_at))
+                and now - sub.confirm_sent_at < CONFIRM_RESEND_AFTER)
     if not recently:
         sub.confirm_sent_at = now
     db.commit()
@@ -280,22 +286,32 @@ def manage_token(*, secret: str, subscription: Subscription) -> str:
 def check_confirmation(*, db: Session, secret: str, token: str,
                        max_age: dt.timedelta) -> Subscription:
     """The subscription a confirmation link would confirm (for the page with the button)."""
-    return _read_token(db=db, secret=secret, token=token, purpose=CONFIRM, max_age=max_age)[0]
+    sub, payload = _read_token(db=db, secret=secret, token=token, purpose=CONFIRM,
+                               max_age=max_age)
+    _check_request(sub, payload)
+    return sub
+
+
+def _check_request(sub: Subscription, payload: list[object]) -> None:
+    """Until the subscription is active, only the link of the newest request works; so a link
+    mailed before the address unsubscribed does not bring it back: only a new request does."""
+    if sub.is_active or sub.paused_at is not None or payload[2:] == [_request_stamp(sub)]:
+        return
+    if sub.unsubscribed_at is not None:
+        raise TokenError("You unsubscribed after this link was sent. Please subscribe again "
+                         "to get a new one.")
+    raise TokenError("A newer confirmation link was sent; please use the most recent mail.")
 
 
 def confirm(*, db: Session, secret: str, token: str, max_age: dt.timedelta,
             now: dt.datetime | None = None) -> Subscription:
     """Confirm (or re-activate) the subscription of a confirmation link; idempotent.
 
-    A link signed before the address unsubscribed does not bring it back: only a new request
-    from the form does.
+    Only the link of the newest request can activate (see ``_check_request``).
     """
-    sub, signed_at = _read_token(db=db, secret=secret, token=token, purpose=CONFIRM,
-                                 max_age=max_age)
-    # itsdangerous timestamps have whole-second precision.
-    if sub.unsubscribed_at is not None and signed_at < sub.unsubscribed_at.replace(microsecond=0):
-        raise TokenError("You unsubscribed after this link was sent. Please subscribe again "
-                         "to get a new one.")
+    sub, payload = _read_token(db=db, secret=secret, token=token, purpose=CONFIRM,
+                               max_age=max_age)
+    _check_request(sub, payload)
     _activate(sub, now or utcnow())
     db.commit()
     return sub
@@ -314,6 +330,7 @@ def unsubscribe(*, db: Session, secret: str, token: str,
     sub = subscription_for_token(db=db, secret=secret, token=token)
     if sub.unsubscribed_at is None:
         sub.unsubscribed_at = now or utcnow()
+        sub.confirm_sent_at = None  # pending confirmation links die with it
         db.commit()
     return sub
 

@@ -53,12 +53,20 @@ class HfOrganization(_HfModel):
     fullname: str = Field(description="The display name, e.g. `Sakana AI`.")
 
 
-class HfUser(_HfModel):
+class HfSubmitter(_HfModel):
+    """``submittedBy`` of a daily item. The store keeps the submitter's display name only, so
+    ``name`` (hf.co: the user name) carries it too."""
+
     id_: str = Field(alias="_id")
-    name: str = Field(description="User name (here: the submitter's display name as imported).")
-    user: str
+    name: str
     fullname: str
     type: str = "user"
+
+
+class HfUser(HfSubmitter):
+    """``paper.submittedOnDailyBy``: hf.co names the user name ``user`` here."""
+
+    user: str
 
 
 class HfPaper(_HfModel):
@@ -72,11 +80,16 @@ class HfPaper(_HfModel):
     submittedOnDailyAt: IsoTime | None = Field(None, description="When it was featured.")
     submittedOnDailyBy: HfUser | None = None
     upvotes: int
-    numComments: int = 0
     discussionId: str | None = None
     githubRepo: str | None = None
     projectPage: str | None = None
     organization: HfOrganization | None = None
+
+
+class HfPaperInfo(HfPaper):
+    """The body of ``GET /api/papers/{id}`` and the items of ``GET /api/papers``."""
+
+    numComments: int = 0
 
 
 class HfDailyItem(_HfModel):
@@ -88,7 +101,7 @@ class HfDailyItem(_HfModel):
     publishedAt: IsoTime | None = Field(
         None, description="When the paper was featured (the daily submission time, as in hf.co's older responses).")
     numComments: int = 0
-    submittedBy: HfUser | None = None
+    submittedBy: HfSubmitter | None = None
     organization: HfOrganization | None = None
     isAuthorParticipating: bool = False
 
@@ -99,16 +112,21 @@ def _org(org: OrgRef | None) -> HfOrganization | None:
     return HfOrganization(id_=object_id(_ORG, org.id), name=org.handle, fullname=org.name)
 
 
-def _user(name: str | None) -> HfUser | None:
-    if not name:
-        return None
+def _user_id(name: str) -> str:
     # Stable per name: the store keeps the submitter's display name only, not an account.
-    number = int(hashlib.sha1(name.encode()).hexdigest()[:16], 16)
-    return HfUser(id_=object_id(_USER, number), name=name, user=name, fullname=name)
+    return object_id(_USER, int(hashlib.sha1(name.encode()).hexdigest()[:16], 16))
 
 
-def hf_paper(card: PaperCard) -> HfPaper:
-    return HfPaper(
+def _user(name: str | None) -> HfUser | None:
+    return HfUser(id_=_user_id(name), name=name, user=name, fullname=name) if name else None
+
+
+def _submitter(name: str | None) -> HfSubmitter | None:
+    return HfSubmitter(id_=_user_id(name), name=name, fullname=name) if name else None
+
+
+def _paper_fields(card: PaperCard) -> dict[str, Any]:
+    return dict(
         id=card.key,
         title=card.title,
         summary=card.abstract,
@@ -117,12 +135,21 @@ def hf_paper(card: PaperCard) -> HfPaper:
         submittedOnDailyAt=card.featured_at,
         submittedOnDailyBy=_user(card.submitted_by),
         upvotes=card.upvotes,
-        numComments=card.num_comments,
         discussionId=object_id(_DISCUSSION, card.id),
         githubRepo=card.github_repo,
         projectPage=card.project_page,
         organization=_org(card.organization),
     )
+
+
+def hf_paper(card: PaperCard) -> HfPaper:
+    """The ``paper`` object of a daily item."""
+    return HfPaper(**_paper_fields(card))
+
+
+def hf_paper_info(card: PaperCard) -> HfPaperInfo:
+    """A paper as ``GET /api/papers/{id}`` sends it."""
+    return HfPaperInfo(**_paper_fields(card), numComments=card.num_comments)
 
 
 def hf_daily_item(card: PaperCard) -> HfDailyItem:
@@ -132,13 +159,13 @@ def hf_daily_item(card: PaperCard) -> HfDailyItem:
         summary=card.abstract,
         publishedAt=card.featured_at,
         numComments=card.num_comments,
-        submittedBy=_user(card.submitted_by),
+        submittedBy=_submitter(card.submitted_by),
         organization=_org(card.organization),
     )
 
 
 _ITEMS: TypeAdapter[list[HfDailyItem]] = TypeAdapter(list[HfDailyItem])
-_PAPERS: TypeAdapter[list[HfPaper]] = TypeAdapter(list[HfPaper])
+_PAPERS: TypeAdapter[list[HfPaperInfo]] = TypeAdapter(list[HfPaperInfo])
 
 
 def daily_items_json(cards: Sequence[PaperCard]) -> bytes:
@@ -147,12 +174,12 @@ def daily_items_json(cards: Sequence[PaperCard]) -> bytes:
 
 
 def papers_json(cards: Sequence[PaperCard]) -> bytes:
-    """``[HfPaper, ...]`` as JSON bytes."""
-    return _PAPERS.dump_json([hf_paper(c) for c in cards], exclude_none=True, by_alias=True)
+    """``[HfPaperInfo, ...]`` as JSON bytes."""
+    return _PAPERS.dump_json([hf_paper_info(c) for c in cards], exclude_none=True, by_alias=True)
 
 
 def paper_json(card: PaperCard) -> bytes:
-    return hf_paper(card).model_dump_json(exclude_none=True, by_alias=True).encode()
+    return hf_paper_info(card).model_dump_json(exclude_none=True, by_alias=True).encode()
 
 
 class ApiError(BaseModel):

@@ -61,7 +61,7 @@ def daily_papers(
     return body(request, schemas.daily_items_json(cards), JSON)
 
 
-@router.get("/papers", response_model=list[schemas.HfPaper], responses=ERRORS,
+@router.get("/papers", response_model=list[schemas.HfPaperInfo], responses=ERRORS,
             summary="All papers, newest first, by cursor")
 def list_papers(
     request: Request,
@@ -82,7 +82,7 @@ def list_papers(
     return body(request, schemas.papers_json(cards), JSON, headers=headers)
 
 
-@router.get("/papers/{paper_id:path}", response_model=schemas.HfPaper, responses=ERRORS,
+@router.get("/papers/{paper_id:path}", response_model=schemas.HfPaperInfo, responses=ERRORS,
             summary="One paper (hf.co's /api/papers/{id})")
 def paper_info(request: Request, paper_id: str, db: DB) -> Response:
     """A paper by arXiv id (a version suffix such as ``v2`` is ignored)."""
