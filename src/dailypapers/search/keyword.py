@@ -205,8 +205,10 @@ class KeywordIndex:
         return out
 
     def query_terms(self, parsed: ParsedQuery) -> set[str]:
-        """The analysed terms of a query (what the highlighter marks)."""
+        """The analysed terms of a query (what the highlighter marks): stop words only when the
+        query has nothing else, as in ``build_query``."""
         words = [*parsed.words, *(w for phrase in parsed.phrases for w in phrase)]
+        words = [w for w in words if w.lower() not in STOPWORDS] or words
         return {t for w in words for t in self.analyzers.terms(w)}
 
     def build_query(self, parsed: ParsedQuery) -> tantivy.Query | None:
