@@ -19,6 +19,7 @@ from dailypapers.web.routes import search as search_routes
 from dailypapers.web.security import SecurityHeaders
 from dailypapers.web import auth
 from dailypapers.web.routes import accounts, comments, curation, orgs_admin, submit, votes
+from dailypapers.web.routes import subscriptions as subscription_routes
 
 HERE = Path(__file__).parent
 
@@ -43,6 +44,7 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
     docs.install(app)
     app.include_router(pages.router)
     app.include_router(feeds.router)
+    app.include_router(subscription_routes.router)
     # Community: accounts, votes, submissions, curation, organizations, comments.
     auth.install(app)
     for community in (accounts, votes, submit, curation, orgs_admin, comments):
