@@ -50,3 +50,26 @@ def make_user(db: Session, **overrides: Any) -> User:
     role = overrides.pop("role", Role.MEMBER)
     values.update(overrides)
     return sign_up(db=db, role=Role(role), **values)
+
+
+def make_subscription(db: Session, **overrides: Any):  # -> Subscription
+    """A digest subscription, confirmed (active) unless ``confirmed=False``."""
+    import secrets
+
+    from dailypapers.store.base import utcnow
+    from dailypapers.store.subscriptions import Subscription
+
+    n = next(_ids)
+    confirmed = overrides.pop("confirmed", True)
+    email = overrides.pop("email", f"reader{n}@example.org")
+    values: dict[str, Any] = {
+        "email": email, "email_key": email.casefold(), "cadence": "daily", "weekday": 0,
+        "send_hour": 8, "timezone": "UTC", "num_papers": 10, "topics": [],
+        "token_nonce": secrets.token_hex(16), "failure_count": 0,
+        "confirmed_at": utcnow() if confirmed else None,
+    }
+    values.update(overrides)
+    sub = Subscription(**values)
+    db.add(sub)
+    db.commit()
+    return sub

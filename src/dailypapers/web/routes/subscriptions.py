@@ -19,6 +19,7 @@ from dailypapers.services import topics
 from dailypapers.services.digests import mail_templates
 from dailypapers.services.errors import ServiceError
 from dailypapers.settings import Settings
+from dailypapers.web.auth import get_viewer
 from dailypapers.web.deps import get_db
 
 router = APIRouter()
@@ -60,22 +61,35 @@ def _manage_url(request: Request, sub: Any) -> str:
     return str(request.url_for("manage_page").include_query_params(token=token))
 
 
+def _member(request: Request) -> Any:
+    """The logged-in member, if any (accounts are optional for subscribing)."""
+    return get_viewer(request).user
+
+
 @router.get("/subscribe", response_class=HTMLResponse)
 def subscribe_page(request: Request) -> Response:
-    return _render(request, "subscribe.html", {"email": ""})
+    member = _member(request)
+    return _render(request, "subscribe.html",
+                   {"email": "", "member_email": member.email if member else None})
 
 
 @router.post("/subscribe", response_class=HTMLResponse)
 def subscribe_submit(request: Request, db: DB,
                      email: Annotated[str, Form(max_length=20_000)] = "") -> Response:
     settings = _settings(request)
+    member = _member(request)
+    # A member's one click: their own address, linked to their account. Accounts do not prove
+    # their address, so it is still confirmed by mail like any other.
+    own = member is not None and email.strip().casefold() == member.email.casefold()
     try:
         subs.request_subscription(db=db, settings=settings, mailer=mailer_from_settings(settings),
-                                  templates=_mail_templates(request), email=email)
+                                  templates=_mail_templates(request), email=email,
+                                  user_id=member.id if own else None)
     except subs.SubscriptionError as exc:
         db.rollback()
         return _render(request, "subscribe.html",
-                       {"error": exc.message, "email": email[:254]}, status=400)
+                       {"error": exc.message, "email": email[:254],
+                        "member_email": member.email if member else None}, status=400)
     except ServiceError as exc:
         return _notice(request, "Please try again later", exc.message, status=exc.status,
                        error=True)
