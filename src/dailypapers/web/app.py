@@ -9,6 +9,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
+from dailypapers.services.digest_scheduler import DigestScheduler
 from dailypapers.settings import Settings
 from dailypapers.store.db import Database
 from dailypapers.web.caching import PageCache
@@ -30,7 +31,11 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        # Off by default; cron/systemd timers run `dailypapers digest send` instead.
+        _app.state.digest_scheduler = DigestScheduler.start_if_enabled(settings=settings, database=db)
         yield
+        if _app.state.digest_scheduler is not None:
+            _app.state.digest_scheduler.stop()
         if database is None:
             db.dispose()
 
