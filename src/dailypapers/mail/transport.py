@@ -52,12 +52,13 @@ class SmtpMailer:
         return smtp
 
     def send(self, message: EmailMessage) -> None:
+        # One sending path for every mail, digests included (mail/session.py).
+        from dailypapers.mail.session import SmtpSession
+
         try:
-            with self._connect() as smtp:
-                if self.username:
-                    smtp.login(self.username, self.password or "")
-                smtp.send_message(message)
-        except (OSError, smtplib.SMTPException) as exc:
+            with SmtpSession(self) as session:
+                session.send(message)
+        except MailError as exc:
             raise MailError(f"could not send mail via {self.host}:{self.port}: {exc}") from exc
 
 
