@@ -85,3 +85,20 @@ def test_pages_seen_with_a_session_are_private(client):
     response = client.get("/account")
     assert response.headers["cache-control"] == "private, no-cache"
     assert response.headers["vary"] == "Cookie"
+
+
+def test_curators_see_the_curate_link_and_page(client, db):
+    from dailypapers.store import Role
+    from tests.factories import make_paper
+
+    paper = make_paper(db)
+    make_user(db, username="cur", role=Role.CURATOR)
+    make_user(db, username="mem")
+    log_in(client, "mem")
+    assert "/curate" not in client.get(f"/papers/{paper.key}").text
+    assert client.get(f"/papers/{paper.key}/curate").status_code == 403
+    client.cookies.clear()
+    log_in(client, "cur")
+    assert f'href="/papers/{paper.key}/curate"' in client.get(f"/papers/{paper.key}").text
+    page = client.get(f"/papers/{paper.key}/curate")
+    assert page.status_code == 200 and "Merge a duplicate" in page.text
