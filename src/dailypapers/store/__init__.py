@@ -10,7 +10,9 @@ from dailypapers.store.memberships import Membership
 from dailypapers.store.ratelimits import RateLimit
 from dailypapers.store.users import ApiToken, LoginSession, PasswordReset, Role, User
 from dailypapers.store.votes import Upvote
+from dailypapers.store.subscriptions import Subscription
+from dailypapers.store.deliveries import Delivery
 
 __all__ = ["Base", "Author", "DailyEntry", "Embedding", "Organization", "Paper", "PaperAuthor",
            "ApiToken", "Comment", "LoginSession", "Membership", "PasswordReset", "RateLimit", "Role",
-           "Upvote", "User"]
+           "Upvote", "User", "Subscription", "Delivery"]
