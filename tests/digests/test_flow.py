@@ -158,3 +158,16 @@ def test_topic_feed_is_atom(db: Session, settings: Settings, live_server: str) -
     assert "retrieval augmented" not in feed.text
     empty = httpx.get(f"{live_server}/topics/feed.atom", params={"q": "  "}, timeout=30)
     assert empty.status_code == 400
+
+
+def test_smtp_down_while_subscribing_is_a_clear_503_and_a_retry_mails_at_once(
+        db: Session, settings: Settings, smtp_sink: SmtpSink, live_server: str) -> None:
+    smtp_sink.stop()
+    down = httpx.post(f"{live_server}/subscribe", data={"email": "ada@example.org"}, timeout=60)
+    assert down.status_code == 503 and "could not send the confirmation mail" in down.text
+    smtp_sink.start()
+    again = httpx.post(f"{live_server}/subscribe", data={"email": "ada@example.org"}, timeout=60)
+    assert again.status_code == 200
+    assert [m.to for m in smtp_sink.messages] == ["ada@example.org"]
+    db.expire_all()
+    assert db.scalars(select(Subscription)).one().status == "unconfirmed"

@@ -19,12 +19,15 @@ from dailypapers.services import topics
 from dailypapers.services.digests import mail_templates
 from dailypapers.services.errors import ServiceError
 from dailypapers.settings import Settings
-from dailypapers.web.auth import get_viewer
+from dailypapers.services.ratelimits import Rule
+from dailypapers.web.auth import get_viewer, limit_by_ip
 from dailypapers.web.deps import get_db
 
 router = APIRouter()
 DB = Annotated[Session, Depends(get_db)]
 TOKEN = Annotated[str, Query(max_length=500)]
+# Beyond the per-address throttle of confirmation mails: one client cannot mail many addresses.
+SUBSCRIBE_IP = Rule("subscribe-ip", 20, 3600, "Too many subscription requests from your address.")
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 
@@ -73,7 +76,7 @@ def subscribe_page(request: Request) -> Response:
                    {"email": "", "member_email": member.email if member else None})
 
 
-@router.post("/subscribe", response_class=HTMLResponse)
+@router.post("/subscribe", response_class=HTMLResponse, dependencies=[limit_by_ip(SUBSCRIBE_IP)])
 def subscribe_submit(request: Request, db: DB,
                      email: Annotated[str, Form(max_length=20_000)] = "") -> Response:
     settings = _settings(request)
