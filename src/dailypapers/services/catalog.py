@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from itertools import islice
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy import Table, bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from dailypapers.sources.records import (
@@ -23,7 +23,7 @@ from dailypapers.sources.records import (
     seed_key,
 )
 from dailypapers.store import Author, DailyEntry, Organization, Paper, PaperAuthor
-from dailypapers.store.base import utcnow
+from dailypapers.store.base import Base, utcnow
 
 PAPER_FIELDS = (
     "key", "arxiv_id", "version", "title", "title_key", "abstract", "num_authors", "categories",
@@ -134,12 +134,17 @@ class _Batch:
         return None
 
 
+def _table(model: type[Base]) -> Table:
+    """A model's Core table: batch writes go through Core, skipping the ORM's per-row bookkeeping."""
+    return cast(Table, model.__table__)
+
+
 def _ids_by(db: Session, column: Any, id_column: Any, values: Iterable[Any]) -> dict[Any, int]:
     """``{value: id}`` for rows whose ``column`` is in ``values`` (queried in chunks)."""
     ids: dict[Any, int] = {}
     for chunk in _batches(values, 500):
         rows = db.execute(select(column, id_column).where(column.in_(chunk)))
-        ids.update((value, pid) for value, pid in rows)
+        ids.update(cast(Iterator[tuple[Any, int]], iter(rows)))  # iter(): a Result has keys()
     return ids
 
 
@@ -147,7 +152,7 @@ def _author_ids(db: Session, names: set[str]) -> dict[str, int]:
     ids = _ids_by(db, Author.name, Author.id, sorted(names))
     missing = [n for n in sorted(names) if n not in ids]
     if missing:
-        db.execute(insert(Author.__table__), [{"name": n} for n in missing])
+        db.execute(insert(_table(Author)), [{"name": n} for n in missing])
         ids.update(_ids_by(db, Author.name, Author.id, missing))
     return ids
 
@@ -223,7 +228,7 @@ def _upsert_batch(db: Session, records: list[PaperRecord], result: ImportResult)
     if new_rows:
         # Plain executemany then one lookup by key: INSERT … RETURNING with parameter order kept
         # costs ~20x more on SQLite (insertmanyvalues splices every sub-batch's rows).
-        db.execute(insert(Paper.__table__), new_rows)
+        db.execute(insert(_table(Paper)), new_rows)
         by_key = _ids_by(db, Paper.key, Paper.id, [row["key"] for row in new_rows])
         for row in new_rows:
             row["id"] = by_key[row["key"]]
@@ -244,7 +249,7 @@ def _upsert_batch(db: Session, records: list[PaperRecord], result: ImportResult)
 
 
 def _apply_updates(db: Session, changed: list[tuple[dict[str, Any], dict[str, Any], PaperRecord]]) -> None:
-    t = Paper.__table__
+    t = _table(Paper)
     params = []
     for existing, values, rec in changed:
         up = rec.upvotes if rec.upvotes is not None else existing["imported_upvotes"]
@@ -280,7 +285,7 @@ def _sync_authors(db: Session, created: list[tuple[int, PaperRecord]],
     ids = _author_ids(db, {n for names in wanted.values() for n in names})
     if touched:
         db.execute(delete(PaperAuthor).where(PaperAuthor.paper_id.in_(touched)))
-    db.execute(insert(PaperAuthor.__table__), [
+    db.execute(insert(_table(PaperAuthor)), [
         {"paper_id": pid, "position": i, "author_id": ids[name]}
         for pid, names in wanted.items() for i, name in enumerate(names)
     ])
@@ -323,7 +328,7 @@ def _sync_entries(db: Session, pairs: list[tuple[dict[str, Any], PaperRecord]]) 
             pending[pid] = values
     created = [v for pid, v in pending.items() if pid not in existing]
     if created:
-        db.execute(insert(DailyEntry.__table__), [{**v, "created_at": utcnow()} for v in created])
+        db.execute(insert(_table(DailyEntry)), [{**v, "created_at": utcnow()} for v in created])
     for pid, values in pending.items():
         if pid in existing:
             db.execute(update(DailyEntry).where(DailyEntry.paper_id == pid).values(**values))
