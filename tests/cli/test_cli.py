@@ -12,9 +12,9 @@ def _run(db_url: str, *args: str):
                               catch_exceptions=False)
 
 
-def test_export_import_round_trips_exactly(tmp_path: Path):
-    first = f"sqlite:///{tmp_path / 'a.db'}"
-    second = f"sqlite:///{tmp_path / 'b.db'}"
+def test_export_import_round_trips_exactly(tmp_path: Path, make_db_url):
+    first = make_db_url()
+    second = make_db_url()
     assert _run(first, "import", "seeds", "--year", "2025", *map(str, SEEDS)).exit_code == 0
     assert _run(first, "import", "jsonl", str(HF_JSONL)).exit_code == 0
     exported = tmp_path / "out.jsonl"
@@ -28,8 +28,8 @@ def test_export_import_round_trips_exactly(tmp_path: Path):
     assert any(json.loads(line)["key"] for line in lines)
 
 
-def test_rejected_lines_make_the_command_fail_but_import_the_rest(tmp_path: Path):
-    url = f"sqlite:///{tmp_path / 'c.db'}"
+def test_rejected_lines_make_the_command_fail_but_import_the_rest(tmp_path: Path, make_db_url):
+    url = make_db_url()
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"arxiv_id": "2401.00001", "title": "Fine"}\nnot json\n')
     result = _run(url, "import", "jsonl", str(bad))
@@ -40,8 +40,8 @@ def test_rejected_lines_make_the_command_fail_but_import_the_rest(tmp_path: Path
     assert json.loads(exported)["title"] == "Fine"
 
 
-def test_second_seed_import_changes_nothing(tmp_path: Path):
-    url = f"sqlite:///{tmp_path / 'd.db'}"
+def test_second_seed_import_changes_nothing(tmp_path: Path, make_db_url):
+    url = make_db_url()
     _run(url, "import", "seeds", "--year", "2025", *map(str, SEEDS))
     result = _run(url, "import", "seeds", "--year", "2025", *map(str, SEEDS))
     assert "0 created, 0 updated, 183 unchanged, 0 rejected" in result.stderr
@@ -50,8 +50,8 @@ def test_second_seed_import_changes_nothing(tmp_path: Path):
 ARXIV = Path(__file__).resolve().parents[1] / "fixtures" / "arxiv"
 
 
-def test_import_arxiv_is_idempotent_and_reports_malformed_entries(tmp_path: Path):
-    url = f"sqlite:///{tmp_path / 'e.db'}"
+def test_import_arxiv_is_idempotent_and_reports_malformed_entries(tmp_path: Path, make_db_url):
+    url = make_db_url()
     good = [str(ARXIV / "search_quantum_criticality.xml"), str(ARXIV / "id_list_1111.2011v2.xml")]
     first = _run(url, "import", "arxiv", *good)
     assert first.exit_code == 0, first.stderr
@@ -67,8 +67,8 @@ def test_import_arxiv_is_idempotent_and_reports_malformed_entries(tmp_path: Path
         ("1111.2011", 2), ("cond-mat/0607501", 2), ("1605.08386", 1)}
 
 
-def test_rejected_report_prints_paths_verbatim(tmp_path: Path):
-    url = f"sqlite:///{tmp_path / 'f.db'}"
+def test_rejected_report_prints_paths_verbatim(tmp_path: Path, make_db_url):
+    url = make_db_url()
     bad = tmp_path / "[bold]papers.jsonl"
     bad.write_text('{"title": "[red]x[/red]", "arxiv_id": "[link]"}\n')
     result = _run(url, "import", "jsonl", str(bad))
@@ -76,8 +76,8 @@ def test_rejected_report_prints_paths_verbatim(tmp_path: Path):
     assert f"{bad}:1: not an arXiv id: '[link]'" in result.stderr
 
 
-def test_export_writes_only_json_lines_to_stdout(tmp_path: Path):
-    url = f"sqlite:///{tmp_path / 'g.db'}"
+def test_export_writes_only_json_lines_to_stdout(tmp_path: Path, make_db_url):
+    url = make_db_url()
     _run(url, "import", "seeds", "--year", "2025", *map(str, SEEDS))
     result = _run(url, "export")
     lines = result.stdout.splitlines()

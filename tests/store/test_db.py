@@ -46,6 +46,8 @@ def test_postgres_engines_pool_with_pre_ping_and_name_their_connections(database
     assert pool.size() == 5 and database.engine.pool._pre_ping
     with database.engine.connect() as conn:
         assert conn.execute(text("SHOW application_name")).scalar() == "dailypapers"
+        # Generic plans of prepared IN-lists scan linearly; every query is planned with its values.
+        assert conn.connection.dbapi_connection.prepare_threshold is None
         assert conn.execute(text(
             "SELECT extversion FROM pg_extension WHERE extname = 'vector'")).scalar()
 
