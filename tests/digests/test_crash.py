@@ -14,6 +14,7 @@ of the outbox's point of no return (docs/digests.md):
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import signal
 import subprocess
@@ -110,3 +111,20 @@ def test_sigkill_mid_run_then_rerun_delivers_exactly_one_digest_each(
     db.expire_all()
     assert _status_counts(db) == {"sent": SUBSCRIBERS}
     assert len({m.message["Message-ID"] for m in smtp_sink.messages}) == SUBSCRIBERS
+
+
+def test_three_concurrent_runs_share_the_work_and_send_each_digest_once(
+        db: Session, settings: Settings, smtp_sink: SmtpSink) -> None:
+    """Workers claim disjoint rows (FOR UPDATE SKIP LOCKED on PostgreSQL; one atomic UPDATE on
+    SQLite): together they deliver every digest exactly once."""
+    featured_papers(db, [9, 7, 5])
+    emails = _subscribers(db, 600)
+    workers = [_send(settings) for _ in range(3)]
+    outputs = [w.communicate(timeout=600)[0].decode() for w in workers]
+    assert [w.returncode for w in workers] == [0, 0, 0], outputs
+    per_recipient = smtp_sink.count_by_recipient()
+    assert sorted(per_recipient) == emails and set(per_recipient.values()) == {1}
+    db.expire_all()
+    assert _status_counts(db) == {"sent": 600}
+    sent_by = [int(re.search(r"(\d+) sent", out).group(1)) for out in outputs]  # type: ignore[union-attr]
+    assert sum(sent_by) == 600
