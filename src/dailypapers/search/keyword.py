@@ -172,12 +172,17 @@ class KeywordIndex:
 
     def rebuild(self, db: Session, *, progress: Callable[[int], None] | None = None) -> int:
         """Replace the whole index with what the database holds now (one commit at the end)."""
+        return self.rebuild_from(iter_papers(db), progress=progress)
+
+    def rebuild_from(self, batches: Iterable[list[PaperText]], *,
+                     progress: Callable[[int], None] | None = None) -> int:
+        """Replace the whole index with these documents; the watermark becomes their newest change."""
         with self._write_lock:
             writer = self._writer(heap=256_000_000, threads=2)
             count, mark = 0, None
             try:
                 writer.delete_all_documents()
-                for batch in iter_papers(db):
+                for batch in batches:
                     count += self._add(writer, batch, replace=False)
                     mark = max(mark or batch[-1].modified_at, batch[-1].modified_at)
                     if progress:

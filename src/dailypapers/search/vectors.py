@@ -184,15 +184,24 @@ class VectorIndex:
     def _build(self, db: Session, newest: dt.datetime | None, *,
                progress: Callable[[int], None] | None = None) -> int:
         total = db.scalar(select(func.count()).select_from(Embedding).where(Embedding.model == self.model)) or 0
+        batches = ((pids, matrix) for pids, _stamps, matrix in self._rows(db, None))
+        return self.build_from(batches, total=total, watermark=newest, progress=progress)
+
+    def build_from(self, batches: Iterable[tuple[list[int], np.ndarray]], *, total: int,
+                   watermark: dt.datetime | None, progress: Callable[[int], None] | None = None) -> int:
+        """Replace the index with these ``(paper_ids, vectors)`` batches and persist it.
+
+        ``total`` decides exact search or HNSW; ``watermark`` is the newest ``created_at`` they cover.
+        """
         self._store, self._position, self._stale, self._delta_stamps = None, {}, set(), {}
         added = 0
-        for pids, _stamps, matrix in self._rows(db, None):
+        for pids, matrix in batches:
             if self._store is None:
                 self._store = _Store(matrix.shape[1], hnsw=total > self.exact_max, **self.hnsw_params)
             added += self._append(pids, matrix)
             if progress:
                 progress(len(pids))
-        self.watermark = self._base_watermark = newest
+        self.watermark = self._base_watermark = watermark
         if self._store is not None:
             self._save()
         return added
