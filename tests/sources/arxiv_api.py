@@ -9,13 +9,15 @@ cannot pass by accident). Other paths reproduce ways the real service fails:
 - ``/html/api/query``    HTTP 200 with an HTML page (a proxy's login page, say);
 - ``/rss/api/query``     HTTP 200 with well-formed XML that is not Atom.
 
-Every request's query string is kept in ``requests`` for assertions.
+Every request's query string is kept in ``requests`` and its arrival time (``time.monotonic``) in
+``arrivals``, for assertions.
 """
 
 from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -33,6 +35,7 @@ class RecordedArxiv:
     url: str  # the query endpoint, e.g. http://127.0.0.1:PORT/api/query
     base: str  # http://127.0.0.1:PORT
     requests: list[dict[str, list[str]]] = field(default_factory=list)
+    arrivals: list[float] = field(default_factory=list)
 
     def endpoint(self, mode: str) -> str:
         return f"{self.base}/{mode}/api/query"
@@ -43,6 +46,7 @@ def recorded_arxiv_api() -> Iterator[RecordedArxiv]:
     manifest = json.loads((RECORDED / "responses.json").read_text())
     stop = threading.Event()
     seen: list[dict[str, list[str]]] = []
+    arrivals: list[float] = []
 
     class Handler(BaseHTTPRequestHandler):
         def log_message(self, *args: object) -> None:  # keep pytest output clean
@@ -59,6 +63,7 @@ def recorded_arxiv_api() -> Iterator[RecordedArxiv]:
             parts = urlsplit(self.path)
             query = parse_qs(parts.query)
             seen.append(query)
+            arrivals.append(time.monotonic())
             mode = parts.path.removesuffix("/api/query").strip("/")
             if mode == "stall":
                 stop.wait(30)
@@ -81,7 +86,7 @@ def recorded_arxiv_api() -> Iterator[RecordedArxiv]:
     thread.start()
     base = f"http://127.0.0.1:{server.server_address[1]}"
     try:
-        yield RecordedArxiv(url=f"{base}/api/query", base=base, requests=seen)
+        yield RecordedArxiv(url=f"{base}/api/query", base=base, requests=seen, arrivals=arrivals)
     finally:
         stop.set()
         server.shutdown()

@@ -117,6 +117,14 @@ def test_unreachable_host_is_unavailable():
             c.fetch_one("1605.08386")
 
 
+def test_requests_are_spaced_by_min_interval(arxiv: RecordedArxiv):
+    with ArxivClient(base_url=arxiv.url, min_interval=0.25) as c:
+        c.fetch_one("1605.08386")
+        c.fetch_one("1605.08386")
+    first, second = arxiv.arrivals[-2:]
+    assert second - first >= 0.25
+
+
 def test_client_is_built_from_settings(arxiv: RecordedArxiv):
     settings = Settings(environment="test", arxiv_api_url=arxiv.url, arxiv_timeout=2,
                         arxiv_min_interval=0)
