@@ -26,7 +26,6 @@ import json
 import os
 import platform
 import random
-import resource
 import secrets
 import socket
 import sqlite3
@@ -53,7 +52,7 @@ TOPICS = [
 ]
 
 SINK = r"""
-import signal, sys, threading
+import sys
 from aiosmtpd.controller import Controller
 
 class Counter:
