@@ -1,7 +1,10 @@
 """The in-process page cache: what it keeps, for how long, and what it never shares."""
 
+import asyncio
+import concurrent.futures
 import datetime as dt
 
+import httpx
 from fastapi.testclient import TestClient
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -97,3 +100,49 @@ def test_site_pages_carry_cache_headers_and_revalidate(settings, database, db):
     assert "s-maxage=30" in api.headers["cache-control"] and api.headers["access-control-allow-origin"] == "*"
     uncached = TestClient(create_app(settings.model_copy(update={"page_cache_seconds": 0}), database))
     assert uncached.get("/papers/date/2025-01-06").headers["cache-control"] == "no-cache"
+
+
+def _gated_app(clock: Clock):
+    gate = asyncio.Event()
+    calls: list[int] = []
+
+    async def page(request: Request) -> PlainTextResponse:
+        calls.append(1)
+        await gate.wait()
+        return PlainTextResponse(f"render {len(calls)}", headers={"cache-control": public_cache_control(10)})
+
+    cache = PageCache(Starlette(routes=[Route("/", page)]), max_bytes=1_000_000, max_seconds=60, clock=clock)
+    client = httpx.AsyncClient(transport=httpx.ASGITransport(app=cache), base_url="http://test")
+    return cache, client, gate, calls
+
+
+async def _settle() -> None:
+    for _ in range(200):  # in-memory transport: every task runs until it blocks
+        await asyncio.sleep(0)
+
+
+def test_concurrent_misses_render_once():
+    async def scenario():
+        clock = Clock()
+        cache, client, gate, calls = _gated_app(clock)
+        tasks = [asyncio.create_task(client.get("/")) for _ in range(10)]
+        await _settle()
+        assert len(calls) == 1 and len(cache.filling) == 1
+        gate.set()
+        bodies = {r.text for r in await asyncio.gather(*tasks)}
+        assert bodies == {"render 1"} and len(calls) == 1
+        # Expired: one request refreshes while the others get the stale copy at once.
+        clock.now += 11
+        gate.clear()
+        refresh = asyncio.create_task(client.get("/"))
+        await _settle()
+        stale = await asyncio.gather(*(client.get("/") for _ in range(5)))
+        assert {r.text for r in stale} == {"render 1"} and len(calls) == 2
+        gate.set()
+        assert (await refresh).text == "render 2"
+        assert (await client.get("/")).text == "render 2"
+        await client.aclose()
+
+    # Its own thread and loop: a session-wide Playwright fixture may own this thread's loop.
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, scenario()).result()

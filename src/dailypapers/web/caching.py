@@ -5,6 +5,10 @@ the cache then keeps the body for N seconds, like a reverse proxy would, and ans
 requests without touching the database or the templates. It gives every cached response a strong
 ETag (a hash of the body) and answers ``If-None-Match`` with 304.
 
+Concurrent misses of one key are coalesced: the first request renders, the others wait for it
+(or, when an expired copy exists, get that copy while it is being refreshed), so an expiring
+popular page costs one render, not one per waiting connection.
+
 Requests that carry a ``Cookie`` or ``Authorization`` header and responses that set a cookie are
 never cached: pages that differ per visitor must not be shared. Each worker process has its own
 cache; the TTL bounds how stale any worker can be.
@@ -14,6 +18,7 @@ A pure ASGI middleware (not ``BaseHTTPMiddleware``) so that a hit costs almost n
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import re
 import time
@@ -56,6 +61,7 @@ class PageCache:
         self.clock = clock
         self.entries: OrderedDict[bytes, _Entry] = OrderedDict()
         self.size = 0
+        self.filling: dict[bytes, asyncio.Event] = {}
 
     def clear(self) -> None:
         self.entries.clear()
@@ -70,12 +76,29 @@ class PageCache:
             await self.app(scope, receive, send)
             return
         key = scope["path"].encode() + b"?" + scope["query_string"]
+        if_none_match = headers.get(b"if-none-match")
         entry = self.entries.get(key)
         if entry is not None and entry.expires > self.clock():
             self.entries.move_to_end(key)
-            await self._send(entry, headers.get(b"if-none-match"), send)
+            await self._send(entry, if_none_match, send)
             return
-        await self._fill(key, scope, receive, send, headers.get(b"if-none-match"))
+        pending = self.filling.get(key)
+        if pending is not None:
+            if entry is None:
+                await pending.wait()
+                entry = self.entries.get(key)
+            if entry is not None:  # stale while it is being refreshed, or just refreshed
+                await self._send(entry, if_none_match, send)
+                return
+            # That render was not cacheable (an error, a cookie): this request renders its own.
+            await self._fill(key, scope, receive, send, if_none_match)
+            return
+        event = self.filling[key] = asyncio.Event()
+        try:
+            await self._fill(key, scope, receive, send, if_none_match)
+        finally:
+            del self.filling[key]
+            event.set()
 
     async def _send(self, entry: _Entry, if_none_match: bytes | None, send: Send) -> None:
         if if_none_match is not None and entry.etag in (t.strip() for t in if_none_match.split(b",")):

@@ -15,6 +15,7 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import Response
 from fastapi.templating import Jinja2Templates
+from sqlalchemy.orm import Session
 
 from dailypapers.settings import Settings
 from dailypapers.web import formatting
@@ -62,8 +63,16 @@ def _cache(response: Response, settings: Settings) -> None:
 
 
 def render(request: Request, template: str, context: Mapping[str, Any], *, status: int = 200,
-           alternates: Sequence[Alternate] = ()) -> Response:
-    """A template page; 200 pages may be shared by caches for ``page_cache_seconds``."""
+           alternates: Sequence[Alternate] = (), db: Session | None = None) -> Response:
+    """A template page; 200 pages may be shared by caches for ``page_cache_seconds``.
+
+    ``db``, the request's session, is closed before rendering: the context holds plain data by
+    then, and templates of other features open sessions of their own (comments, votes, similar
+    papers). A request holding its connection while waiting for a second one can drain the pool
+    under load and stall every worker thread.
+    """
+    if db is not None:
+        db.close()
     settings: Settings = request.app.state.settings
     all_alternates = [*alternates, *feed_alternates("/feeds/latest", "Latest daily papers")]
     response = request.app.state.templates.TemplateResponse(

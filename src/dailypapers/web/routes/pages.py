@@ -33,7 +33,7 @@ def home(request: Request, db: DB) -> Response:
     """The newest day that has papers (a redirect, so the address names the day)."""
     day = daily.latest_day(db=db)
     if day is None:
-        return render(request, "period.html", {"view": None, "section": "daily"})
+        return render(request, "period.html", {"view": None, "section": "daily"}, db=db)
     return RedirectResponse(containing("day", day).path, status_code=307)
 
 
@@ -59,7 +59,7 @@ def _period_html(request: Request, db: Session, kind: PeriodKind, slug: str, pag
     if kind == "day":
         alternates += feed_alternates(f"/feeds/date/{period.slug}", f"Daily Papers — {period.label}")
     return render(request, "period.html", {"view": view, "others": others, "section": "daily"},
-                  alternates=alternates)
+                  alternates=alternates, db=db)
 
 
 # The .json twins come first: "{slug}" would otherwise swallow "2025-11-20.json".
@@ -101,7 +101,7 @@ def trending_page(request: Request, db: DB, page: Page = 1) -> Response:
                "pages": max(1, -(-ranked.total // TRENDING_SIZE)), "section": "trending",
                "window": trending.WINDOW_DAYS}
     return render(request, "trending.html", context,
-                  alternates=feed_alternates("/feeds/trending", "Trending papers"))
+                  alternates=feed_alternates("/feeds/trending", "Trending papers"), db=db)
 
 
 @router.get("/papers/trending/about")

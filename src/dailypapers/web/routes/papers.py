@@ -33,7 +33,7 @@ def org_page(request: Request, handle: str, db: DB, page: Page = 1) -> Response:
         raise HTTPException(404, f"no organization {handle[:80]!r}")
     alternates = feed_alternates(f"/feeds/orgs/{view.org.handle}", f"Papers of {view.org.name}")
     return render(request, "listing.html", {"org": view.org, "view": view, "base": request.url.path},
-                  alternates=alternates)
+                  alternates=alternates, db=db)
 
 
 @router.get("/authors/{name:path}")
@@ -42,7 +42,7 @@ def author_page(request: Request, name: str, db: DB, page: Page = 1) -> Response
     if view is None:
         raise HTTPException(404, f"no author {name[:80]!r}")
     return render(request, "listing.html", {"author": view.author, "view": view,
-                                            "base": request.url.path})
+                                            "base": request.url.path}, db=db)
 
 
 # "{paper_id:path}" admits old-style arXiv ids (hep-th/9901001); the .md route must come first.
@@ -61,4 +61,4 @@ def paper_page(request: Request, paper_id: str, db: DB) -> Response:
         return RedirectResponse(f"/papers/{card.key}", status_code=301)
     alternates = [Alternate(f"/api/papers/{card.key}", JSON, "This paper (JSON)"),
                   Alternate(f"/papers/{card.key}.md", "text/markdown", "This paper (Markdown)")]
-    return render(request, "paper.html", {"card": card}, alternates=alternates)
+    return render(request, "paper.html", {"card": card}, alternates=alternates, db=db)
