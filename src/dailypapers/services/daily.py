@@ -66,11 +66,14 @@ def period_page(*, db: Session, period: Period, page: int = 0, page_size: int = 
     """The papers of a day, week or month, most upvoted first; empty neighbours are skipped."""
     stmt = (card_select().where(_in(period))
             .order_by(Paper.upvotes.desc(), Paper.id).limit(page_size).offset(page * page_size))
-    total = db.scalar(select(func.count()).select_from(DailyEntry).where(_in(period))) or 0
-    before = db.scalar(select(func.max(DailyEntry.day)).where(DailyEntry.day < period.start))
-    after = db.scalar(select(func.min(DailyEntry.day)).where(DailyEntry.day >= period.end))
+    # The count and both neighbours in one round trip (each an index lookup on daily_entries.day).
+    total, before, after = db.execute(select(
+        select(func.count()).select_from(DailyEntry).where(_in(period)).scalar_subquery(),
+        select(func.max(DailyEntry.day)).where(DailyEntry.day < period.start).scalar_subquery(),
+        select(func.min(DailyEntry.day)).where(DailyEntry.day >= period.end).scalar_subquery(),
+    )).one()
     return PeriodPage(
-        period=period, cards=fetch_cards(db=db, stmt=stmt), total=total, page=page,
+        period=period, cards=fetch_cards(db=db, stmt=stmt), total=total or 0, page=page,
         page_size=page_size,
         previous=containing(period.kind, before) if before else None,
         next=containing(period.kind, after) if after else None,

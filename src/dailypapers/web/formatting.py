@@ -10,6 +10,7 @@ escaped first, so text can never inject markup.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 
 from markupsafe import Markup, escape
@@ -82,10 +83,16 @@ def _math_html(tex: str) -> Markup:
     return Markup('<span class="math">' + "".join(parts) + "</span>")
 
 
+@functools.lru_cache(maxsize=8192)
 def readable_math(text: str | None) -> Markup:
-    """Escaped HTML of ``text`` with its ``$…$`` math shown readably (see the module docstring)."""
+    """Escaped HTML of ``text`` with its ``$…$`` math shown readably (see the module docstring).
+
+    Cached: the same titles and abstracts are rendered on many pages.
+    """
     if not text:
         return Markup("")
+    if "$" not in text:  # most abstracts: skip the regex scan
+        return escape(text)
     out: list[str] = []
     last = 0
     for match in _MATH.finditer(text):
