@@ -101,3 +101,18 @@ def test_more_like_this_prefers_papers_sharing_distinctive_terms(db, settings):
     ids = [pid for pid, _ in index.more_like_this(title=base.title, abstract=base.abstract, limit=5)]
     assert ids[:2] == [base.id, close.id]
     assert far.id not in ids
+
+
+def test_a_query_does_not_wait_behind_another_writer(db, settings):
+    paper = make_paper(db, title="Held back", abstract="Gravitational lensing.")
+    index = KeywordIndex(settings.data_dir / "kw")
+    other = KeywordIndex(settings.data_dir / "kw")  # e.g. `index rebuild` in another process
+    held = other._writer()
+    try:
+        assert index.catch_up(db, wait=0.1) == 0  # gives up at once: searches what is indexed
+        assert _ids(index, "lensing") == []
+    finally:
+        held.rollback()
+        held.wait_merging_threads()
+    assert index.catch_up(db, wait=0.1) == 1
+    assert _ids(index, "lensing") == [paper.id]

@@ -24,6 +24,9 @@ from dailypapers.store.db import Database
 
 log = logging.getLogger(__name__)
 
+#: Seconds a request waits for the keyword index writer held by another process.
+QUERY_LOCK_WAIT = 0.25
+
 
 def _slug(model: str) -> str:
     return "".join(ch if ch.isalnum() or ch in "-." else "_" for ch in model)
@@ -60,8 +63,11 @@ class SearchEngine:
                              batch_size=self.settings.search_embed_batch_size)
 
     def prepare(self, db: Session) -> None:
-        """Bring both indexes up to what ``db`` has committed (cheap when nothing changed)."""
-        self.keyword.catch_up(db)
+        """Bring both indexes up to what ``db`` has committed (cheap when nothing changed).
+
+        A query does not wait behind another process's rebuild: it searches what is indexed.
+        """
+        self.keyword.catch_up(db, wait=QUERY_LOCK_WAIT)
         if self.semantic:
             self._adopt_bundle_once(db)
             self.vectors.sync(db)
@@ -93,7 +99,7 @@ class SearchEngine:
         def after_commit(_session: Session) -> None:
             try:
                 with database.session() as fresh:
-                    self.keyword.catch_up(fresh)
+                    self.keyword.catch_up(fresh, wait=QUERY_LOCK_WAIT)
             except Exception:  # noqa: BLE001 - indexing must never fail the write that committed
                 log.exception("keyword index catch-up after commit failed; the next query retries")
 

@@ -39,7 +39,8 @@ STATE_FILE = "dailypapers-state.json"
 # Papers changed this long before the watermark are looked at again: a transaction that stamped
 # modified_at earlier but committed later than another one is not missed.
 MARGIN = dt.timedelta(seconds=5)
-LOCK_WAIT_SECONDS = 10.0
+#: How long a writer waits for another process's writer by default (rebuilds and the CLI).
+LOCK_WAIT_SECONDS = 30.0
 Occur = tantivy.Occur
 
 
@@ -120,8 +121,9 @@ class KeywordIndex:
 
     # -- writing ---------------------------------------------------------------------------
 
-    def _writer(self, heap: int = 64_000_000, threads: int = 1) -> tantivy.IndexWriter:
-        deadline = time.monotonic() + LOCK_WAIT_SECONDS
+    def _writer(self, heap: int = 64_000_000, threads: int = 1,
+                wait: float = LOCK_WAIT_SECONDS) -> tantivy.IndexWriter:
+        deadline = time.monotonic() + wait
         while True:
             try:
                 return self.index.writer(heap, threads)
@@ -141,8 +143,12 @@ class KeywordIndex:
             n += 1
         return n
 
-    def catch_up(self, db: Session) -> int:
-        """Index the papers changed since the watermark; returns how many were (re)indexed."""
+    def catch_up(self, db: Session, *, wait: float = LOCK_WAIT_SECONDS) -> int:
+        """Index the papers changed since the watermark; returns how many were (re)indexed.
+
+        If another process holds the writer for longer than ``wait`` seconds (a rebuild), nothing
+        is indexed now and the next call tries again: queries pass a short ``wait``.
+        """
         self.refresh_reader()
         newest = db.scalar(select(func.max(Paper.modified_at)))
         if newest is None or (self.watermark is not None and newest <= self.watermark):
@@ -152,7 +158,7 @@ class KeywordIndex:
             if self.watermark is not None and newest <= self.watermark:
                 return 0
             try:
-                writer = self._writer()
+                writer = self._writer(wait=wait)
             except ValueError:
                 log.warning("keyword index is locked by another writer; searching without the "
                             "newest changes for now")
