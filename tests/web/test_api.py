@@ -140,4 +140,11 @@ def test_openapi_and_docs(client):
     "/api/papers?limit=1&cursor=" + "A" * 199, "/feeds/orgs/%00.rss", "/authors/%00",
 ])
 def test_odd_input_never_gives_500(client, path):
-    assert client.get(path).status_code in (200, 404, 422)
+    assert client.get(path).status_code in (200, 400, 404, 422)
+
+
+def test_nul_characters_are_refused_up_front(client):
+    for path in ("/api/papers/%00", "/authors/a%00b", "/api/daily_papers?submitter=%00"):
+        response = client.get(path)
+        assert response.status_code == 400 and "NUL" in response.json()["error"]
+        assert response.headers["x-content-type-options"] == "nosniff"

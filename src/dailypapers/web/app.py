@@ -17,7 +17,7 @@ from dailypapers.web.errors import install_error_handlers
 from dailypapers.web.rendering import make_templates
 from dailypapers.web.routes import api, docs, feeds, pages, papers
 from dailypapers.web.routes import search as search_routes
-from dailypapers.web.security import SecurityHeaders
+from dailypapers.web.security import RejectNul, SecurityHeaders
 from dailypapers.web import auth
 from dailypapers.web.routes import accounts, comments, curation, orgs_admin, submit, votes
 from dailypapers.web.routes import subscriptions as subscription_routes
@@ -61,6 +61,7 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
     # Outermost: a cache hit skips everything inside (session cookie, routing, database).
     app.add_middleware(PageCache, max_bytes=settings.page_cache_megabytes * 2**20,
                        max_seconds=settings.page_cache_seconds)
+    app.add_middleware(RejectNul)
     app.add_middleware(SecurityHeaders)
     return app
 
