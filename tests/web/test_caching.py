@@ -146,3 +146,14 @@ def test_concurrent_misses_render_once():
     # Its own thread and loop: a session-wide Playwright fixture may own this thread's loop.
     with concurrent.futures.ThreadPoolExecutor(1) as pool:
         pool.submit(asyncio.run, scenario()).result()
+
+
+def test_head_is_answered_like_get_without_a_body(settings, database, db):
+    make_paper(db, featured_on=dt.date(2025, 1, 6))
+    client = TestClient(create_app(settings, database))
+    for path in ("/papers/date/2025-01-06", "/api/daily_papers", "/feeds/latest.rss"):
+        got, head = client.get(path), client.head(path)
+        assert head.status_code == 200 and head.content == b""
+        assert head.headers["content-length"] == got.headers["content-length"]
+        assert head.headers["etag"] == got.headers["etag"]
+    assert client.head("/papers/2501.99999").status_code == 404

@@ -14,6 +14,7 @@ from dailypapers.settings import Settings
 from dailypapers.store.db import Database
 from dailypapers.web.caching import PageCache
 from dailypapers.web.errors import install_error_handlers
+from dailypapers.web.methods import HeadAsGet
 from dailypapers.web.rendering import make_templates
 from dailypapers.web.routes import api, docs, feeds, pages, papers
 from dailypapers.web.routes import search as search_routes
@@ -63,6 +64,7 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
                        max_seconds=settings.page_cache_seconds)
     app.add_middleware(RejectNul)
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(HeadAsGet)
     return app
 
 
