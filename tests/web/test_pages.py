@@ -171,3 +171,13 @@ def test_period_json_twin_matches_the_page(client, db):
     assert [item["paper"]["id"] for item in twin.json()] == [b.key, a.key]
     assert client.get("/papers/week/2025-W02.json").json()[0]["paper"]["id"] == b.key
     assert client.get("/papers/date/2025-02-30.json").status_code == 404
+
+
+def test_go_to_day_form_redirects_without_script(client, db):
+    make_paper(db, featured_on=dt.date(2025, 1, 9))
+    page = client.get("/papers/date/2025-01-09").text
+    assert '<form class="jump" action="/papers/date" method="get">' in page
+    jump = client.get("/papers/date", params={"date": "2025-01-06"}, follow_redirects=False)
+    assert jump.status_code == 303 and jump.headers["location"] == "/papers/date/2025-01-06"
+    assert client.get("/papers/date", params={"date": "2025-02-30"}).status_code == 422
+    assert client.get("/papers/date").status_code == 422

@@ -62,6 +62,15 @@ def _period_html(request: Request, db: Session, kind: PeriodKind, slug: str, pag
                   alternates=alternates, db=db)
 
 
+@router.get("/papers/date")
+def jump_to_day(date: Annotated[str, Query(max_length=20, description="A day, YYYY-MM-DD.")]) -> Response:
+    """Target of the "go to day" form (a plain GET form, no script): redirect to the day's page."""
+    try:
+        return RedirectResponse(parse_period("day", date).path, status_code=303)
+    except PeriodError as exc:
+        raise HTTPException(422, str(exc)) from exc
+
+
 # The .json twins come first: "{slug}" would otherwise swallow "2025-11-20.json".
 @router.get("/papers/date/{slug}.json")
 def day_json(request: Request, slug: str, db: DB, page: Page = 1) -> Response:
