@@ -85,7 +85,7 @@ _CARD_COLUMNS = (
 )
 
 
-def card_select() -> Select[tuple]:  # type: ignore[type-arg]
+def card_select() -> Select:  # type: ignore[type-arg]  # (the row type differs between SQLAlchemy 2.0 and 2.1)
     """The card columns of papers left-joined to their daily entry and organization.
 
     Callers add ``where``/``order_by``/``limit``; the result goes to ``fetch_cards``.
@@ -109,7 +109,7 @@ def _authors_of(db: Session, paper_ids: list[int]) -> dict[int, list[AuthorRef]]
     return out
 
 
-def fetch_cards(*, db: Session, stmt: Select[tuple]) -> list[PaperCard]:  # type: ignore[type-arg]
+def fetch_cards(*, db: Session, stmt: Select) -> list[PaperCard]:  # type: ignore[type-arg]
     """Run a ``card_select()`` statement and attach author lists (one more query), keeping its order."""
     rows = db.execute(stmt).all()
     authors = _authors_of(db, [row[0] for row in rows])

@@ -109,7 +109,7 @@ class HfDailyItem(_HfModel):
 def _org(org: OrgRef | None) -> HfOrganization | None:
     if org is None:
         return None
-    return HfOrganization(id_=object_id(_ORG, org.id), name=org.handle, fullname=org.name)
+    return HfOrganization(_id=object_id(_ORG, org.id), name=org.handle, fullname=org.name)
 
 
 def _user_id(name: str) -> str:
@@ -118,11 +118,11 @@ def _user_id(name: str) -> str:
 
 
 def _user(name: str | None) -> HfUser | None:
-    return HfUser(id_=_user_id(name), name=name, user=name, fullname=name) if name else None
+    return HfUser(_id=_user_id(name), name=name, user=name, fullname=name) if name else None
 
 
 def _submitter(name: str | None) -> HfSubmitter | None:
-    return HfSubmitter(id_=_user_id(name), name=name, fullname=name) if name else None
+    return HfSubmitter(_id=_user_id(name), name=name, fullname=name) if name else None
 
 
 def _paper_fields(card: PaperCard) -> dict[str, Any]:
@@ -130,7 +130,7 @@ def _paper_fields(card: PaperCard) -> dict[str, Any]:
         id=card.key,
         title=card.title,
         summary=card.abstract,
-        authors=[HfAuthor(id_=object_id(_AUTHOR, a.id), name=a.name) for a in card.authors],
+        authors=[HfAuthor(_id=object_id(_AUTHOR, a.id), name=a.name) for a in card.authors],
         publishedAt=card.published_at,
         submittedOnDailyAt=card.featured_at,
         submittedOnDailyBy=_user(card.submitted_by),

@@ -7,7 +7,7 @@ works against it unchanged (``list_daily_papers``, ``paper_info``, ``read_paper`
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import Response
@@ -22,12 +22,12 @@ from dailypapers.web.rendering import JSON, Alternate, body
 
 router = APIRouter(prefix="/api", tags=["papers"])
 DB = Annotated[Session, Depends(get_db)]
-ERRORS = {404: {"model": schemas.ApiError}, 422: {"model": schemas.ApiError}}
+ERRORS: dict[int | str, dict[str, Any]] = {404: {"model": schemas.ApiError}, 422: {"model": schemas.ApiError}}
 
 
 def _period(date: str | None, week: str | None, month: str | None) -> Period | None:
-    given: list[tuple[PeriodKind, str]] = [
-        (kind, value) for kind, value in (("day", date), ("week", week), ("month", month)) if value]
+    candidates: list[tuple[PeriodKind, str | None]] = [("day", date), ("week", week), ("month", month)]
+    given = [(kind, value) for kind, value in candidates if value]
     if len(given) > 1:
         raise HTTPException(422, "give at most one of date, week and month")
     if not given:

@@ -27,8 +27,10 @@ ORG_ITEMS = 50
 
 
 def _format(fmt: str) -> FeedFormat:
-    if fmt == "rss" or fmt == "atom":
-        return fmt
+    if fmt == "rss":
+        return "rss"
+    if fmt == "atom":
+        return "atom"
     raise HTTPException(404, "feeds end in .rss or .atom")
 
 
