@@ -131,7 +131,7 @@ def live_server(settings: Settings, database: Database):
     """Start ``dailypapers serve`` as a real process on a free loopback port; yields its base URL.
 
     The test fills the database (through ``db``) before or after the server starts; the server
-    reads the same SQLite file.
+    reads the same database.
     """
     from tests.server import running_server
 

@@ -92,6 +92,8 @@ def _usable_bin_dir() -> Path:
             executable = path.is_dir() or mode & 0o100
             path.chmod(mode | 0o044 | (0o011 if executable else 0))
         staging.rename(copy)
+    if copy.stat().st_uid != 0:
+        raise RuntimeError(f"{copy} is not owned by root: remove it")
     return copy / "pgserver" / "pginstall" / "bin"
 
 
@@ -181,7 +183,8 @@ class TestDatabases:
             conn.execute(text(sql))
 
     def _create(self, name: str, template: str) -> None:
-        self._execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+        # FILE_COPY clones a small template in half the time of the default WAL_LOG (~25 ms).
+        self._execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}" STRATEGY FILE_COPY')
 
     def drop(self, name: str) -> None:
         # FORCE ends connections a test left open (a server subprocess, an undisposed engine).

@@ -3,10 +3,12 @@
 import pytest
 from alembic import command
 from alembic.script import ScriptDirectory
-from sqlalchemy import inspect, text
+from sqlalchemy import inspect, select, text
 
+from dailypapers.store import Paper
 from dailypapers.store.base import Base
 from dailypapers.store.db import Database, alembic_config, normalize_url
+from tests.factories import make_paper
 
 
 def test_plain_postgresql_urls_mean_psycopg_3():
@@ -61,3 +63,18 @@ def test_the_pgvector_revision_downgrades_and_upgrades_again(database):
     database.migrate()
     columns = {c["name"] for c in inspect(database.engine).get_columns("embeddings")}
     assert "embedding" in columns
+
+
+def test_a_lookup_with_a_nul_character_finds_nothing_instead_of_failing(db):
+    make_paper(db, arxiv_id="2501.00077")
+    assert db.scalar(select(Paper).where(Paper.key == "\x00")) is None
+    assert db.scalars(select(Paper.key).where(Paper.key.in_(["\x00", "2501.00077"]))).all() == [
+        "2501.00077"]
+
+
+@pytest.mark.postgres_only
+def test_postgres_drops_nul_characters_that_it_cannot_store(db):
+    paper = make_paper(db, title="Nul\x00 title", abstract="An abstract\x00 with a NUL.")
+    db.expire_all()
+    stored = db.get(Paper, paper.id)
+    assert (stored.title, stored.abstract) == ("Nul title", "An abstract with a NUL.")

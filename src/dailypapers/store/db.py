@@ -58,8 +58,37 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         # them every query is planned with its values, and PgBouncer's transaction mode works.
         connect_args = {"application_name": "dailypapers", "prepare_threshold": None}
         options = {**POSTGRES_POOL, "pool_pre_ping": True, "connect_args": connect_args, **kwargs}
-        return create_engine(url, **options)
+        engine = create_engine(url, **options)
+        event.listen(engine, "before_cursor_execute", _drop_nul_characters, retval=True)
+        return engine
     return create_engine(url, pool_pre_ping=True, **kwargs)
+
+
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    return isinstance(value, list | tuple) and any(_has_nul(v) for v in value)
+
+
+def _without_nul(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, list | tuple):
+        return type(value)(_without_nul(v) for v in value)
+    return value
+
+
+def _drop_nul_characters(_conn: Any, _cursor: Any, statement: str, parameters: Any,
+                         _context: Any, executemany: bool) -> tuple[str, Any]:
+    """PostgreSQL text cannot hold NUL (U+0000) and refuses the whole statement; SQLite stores
+    it. A NUL is never meaningful in our text (titles, comments, lookups of a key from a URL),
+    so it is dropped here rather than turning odd input into a server error."""
+    rows = parameters if executemany else [parameters]
+    if not any(_has_nul(v) for row in rows if isinstance(row, dict) for v in row.values()):
+        return statement, parameters
+    fixed = [{k: _without_nul(v) for k, v in row.items()} if isinstance(row, dict) else row
+             for row in rows]
+    return statement, fixed if executemany else fixed[0]
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
