@@ -112,7 +112,7 @@ def child(path: Path, db_path: Path, profile: Path | None) -> None:
     from dailypapers.settings import Settings
     from dailypapers.store.db import Database
 
-    settings = Settings(database_url=f"sqlite:///{db_path}", environment="test")
+    settings = Settings(database_url=f"sqlite:///{db_path}", environment="development")
     database = Database(settings.database_url)
     database.migrate()
     runs = []

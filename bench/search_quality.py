@@ -78,7 +78,7 @@ def build(fresh: bool):  # type: ignore[no-untyped-def]
         shutil.rmtree(WORK, ignore_errors=True)
     WORK.mkdir(parents=True, exist_ok=True)
     url = f"sqlite:///{WORK / 'csfcube.db'}"
-    settings = Settings(database_url=url, data_dir=WORK / "var", environment="test", load_sample=False,
+    settings = Settings(database_url=url, data_dir=WORK / "var", environment="development", load_sample=False,
                         search_model_cache_dir=ROOT / "var" / "models")
     database = Database(url)
     database.migrate()

@@ -27,6 +27,9 @@ MODEL_CACHE = ARTIFACTS / "models"
 # DAILYPAPERS_TEST_POSTGRES_URL (a server with pgvector; `make test` runs both when it is set).
 BACKEND = os.environ.get("DAILYPAPERS_TEST_BACKEND", "sqlite")
 POSTGRES_URL = os.environ.get("DAILYPAPERS_TEST_POSTGRES_URL", "")
+# Settings refuse the default secret outside development; every test process (and the servers it
+# starts, which inherit the environment) signs with this one.
+os.environ.setdefault("DAILYPAPERS_SECRET_KEY", "test-only-secret-not-for-production")
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -17,7 +17,8 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="DAILYPAPERS_", env_file=".env", extra="ignore")
 
     environment: Literal["development", "test", "production"] = Field(
-        "development", description="development allows the default secret; production refuses it."
+        "development",
+        description="development allows the default secret key; test and production refuse it.",
     )
     database_url: str = Field(
         "sqlite:///./dailypapers.db",
@@ -66,7 +67,7 @@ class Settings(BaseSettings):
     smtp_password: str | None = Field(None, description="SMTP password (used with smtp_username).")
     smtp_timeout: float = Field(30.0, gt=0, description="Seconds to wait for the SMTP server.")
     mail_from: str = Field(
-        "Daily Papers <noreply@localhost>", description="From address of every mail the site sends."
+        "Daily Papers <noreply@dailypapers.localhost>", description="From address of every mail the site sends."
     )
     session_days: int = Field(30, ge=1, le=365, description="Days a login session stays valid.")
     password_reset_minutes: int = Field(
@@ -139,10 +140,10 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> "Settings":
-        if self.environment == "production" and self.secret_key == DEFAULT_SECRET:
+        if self.environment != "development" and self.secret_key == DEFAULT_SECRET:
             raise ValueError(
                 "DAILYPAPERS_SECRET_KEY must be set to a private value when "
-                "DAILYPAPERS_ENVIRONMENT=production"
+                f"DAILYPAPERS_ENVIRONMENT={self.environment} (only development may use the default)"
             )
         return self
 
