@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from concurrent.futures import Future, ThreadPoolExecutor
 from functools import cached_property
 from pathlib import Path
 
@@ -92,6 +93,15 @@ class SearchEngine:
         except ModelUnavailable as exc:
             log.warning("searching by keywords only: %s", exc)
             return None
+
+    @cached_property
+    def _pool(self) -> ThreadPoolExecutor:
+        return ThreadPoolExecutor(max_workers=2, thread_name_prefix="dailypapers-embed")
+
+    def embed_query_async(self, text: str) -> Future[np.ndarray | None]:
+        """``embed_query`` on a worker thread, so the keyword search can run meanwhile (both
+        release the GIL: on 2 cores the BM25 query is hidden behind the embedding)."""
+        return self._pool.submit(self.embed_query, text)
 
     def install_hooks(self, database: Database) -> None:
         """Index papers right after any session of ``database`` commits (queries also catch up)."""

@@ -8,6 +8,7 @@ judged pool this way, with exactly the code that serves the product).
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass
 
 import numpy as np
@@ -54,11 +55,17 @@ def _in_pool(pairs: Sequence[tuple[int, float]], pool: Collection[int] | None) -
     return [pid for pid, _ in pairs if pool is None or pid in pool]
 
 
-def rank_query(engine: SearchEngine, parsed: ParsedQuery, *, vector: np.ndarray | None,
-               limit: int, keyword: bool = True, pool: Collection[int] | None = None) -> Ranked:
-    """Papers for a text query: BM25 over the parsed words fused with nearest ``vector`` neighbours."""
+def rank_query(engine: SearchEngine, parsed: ParsedQuery, *,
+               vector: np.ndarray | Future[np.ndarray | None] | None, limit: int, keyword: bool = True,
+               pool: Collection[int] | None = None) -> Ranked:
+    """Papers for a text query: BM25 over the parsed words fused with nearest ``vector`` neighbours.
+
+    ``vector`` may be a future (``engine.embed_query_async``): the keyword search runs meanwhile.
+    """
     depth = engine.keyword.num_docs if pool is not None else limit
     kw = _in_pool(engine.keyword.search(parsed, limit=depth), pool) if keyword else []
+    if isinstance(vector, Future):
+        vector = vector.result()
     return _fuse(engine, kw, _dense(engine, vector, limit, pool))
 
 

@@ -214,7 +214,7 @@ def search_papers(*, db: Session, engine: SearchEngine, request: SearchRequest) 
                 notice = f"No paper with arXiv id {parsed.arxiv_ids[0]} here yet."
         else:
             depth = engine.settings.search_candidates * (5 if request.filters.active else 1)
-            vector = engine.embed_query(parsed.text) if request.mode != "keyword" else None
+            vector = engine.embed_query_async(parsed.text) if request.mode != "keyword" else None
             ranked = rank_query(engine, parsed, vector=vector, limit=depth,
                                 keyword=request.mode != "semantic")
             ranked_ids, scores = pins + [p for p in ranked.ids if p not in pins], ranked.scores
