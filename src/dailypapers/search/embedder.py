@@ -20,6 +20,7 @@ from dailypapers.search.documents import content_hash, embedding_text
 from dailypapers.search.encoder import EmbeddingProvider
 from dailypapers.store import Embedding, Paper
 from dailypapers.store.base import utcnow
+from dailypapers.store.claims import try_claim
 
 
 @dataclass
@@ -45,13 +46,23 @@ def count_candidates(*, db: Session, model: str) -> int:
 
 
 def _candidate_batches(db: Session, model: str, batch: int) -> Iterator[list[int]]:
+    """Batches of candidate ids claimed by this worker until the caller commits the batch.
+
+    Several ``embed`` processes may run at once on PostgreSQL: each skips the papers another
+    one holds (``store.claims``) and goes on to the next ones, and a claimed paper is read again
+    as a candidate, since its previous holder may have embedded it just before.
+    """
     last = 0
     while True:
         ids = list(db.scalars(_candidates(model).where(Paper.id > last).order_by(Paper.id).limit(batch)))
         if not ids:
             return
-        yield ids
         last = ids[-1]
+        claimed = try_claim(db=db, namespace=f"embed:{model}", ids=ids)
+        mine = list(db.scalars(_candidates(model).where(Paper.id.in_(claimed)).order_by(Paper.id))) \
+            if claimed else []
+        if mine:
+            yield mine
 
 
 def store_vectors(*, db: Session, model: str, rows: Sequence[tuple[int, str, np.ndarray]]) -> None:
