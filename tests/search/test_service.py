@@ -1,5 +1,8 @@
 """search_papers on small catalogs (no model run: no paper has a vector here)."""
 
+import numpy as np
+
+from dailypapers.search.embedder import store_vectors
 from dailypapers.search.engine import SearchEngine
 from dailypapers.search.service import SearchRequest, search_papers
 from tests.factories import make_paper
@@ -26,3 +29,14 @@ def test_pinned_ids_stay_first_under_every_sort(db, settings):
         assert page.hits[0].card.id == target.id and page.hits[0].pinned, sort
     by_votes = search_papers(db=db, engine=engine, request=SearchRequest(q="attention 2402.00001", sort="upvotes"))
     assert [h.card.upvotes for h in by_votes.hits[1:]] == [14, 13, 12, 11, 10]
+
+
+def test_a_model_that_cannot_load_leaves_keyword_search_working(db, settings, tmp_path):
+    paper = make_paper(db, title="Contrastive pretraining", abstract="Image and text pairs.")
+    store_vectors(db=db, model="/no/such/model", rows=[(paper.id, "h", np.ones(4, np.float32) / 2)])
+    db.commit()
+    broken = SearchEngine(settings.model_copy(update={"search_embedding_model": "/no/such/model",
+                                                       "search_model_cache_dir": tmp_path}))
+    page = search_papers(db=db, engine=broken, request=SearchRequest(q="contrastive"))
+    assert [h.card.id for h in page.hits] == [paper.id]
+    assert broken.embed_query("again") is None  # not retried

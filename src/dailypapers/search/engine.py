@@ -39,6 +39,7 @@ class SearchEngine:
         self.root: Path = settings.data_dir / "search"
         self._bundle_lock = threading.Lock()
         self._bundle_checked = False
+        self._model_failed = False
 
     @property
     def semantic(self) -> bool:
@@ -86,12 +87,15 @@ class SearchEngine:
     def embed_query(self, text: str) -> np.ndarray | None:
         """The query's vector, or ``None`` when semantic search is off, no paper has a vector yet
         (then the model is not even loaded) or the model cannot load."""
-        if not self.semantic or not text.strip() or self.vectors.count == 0:
+        if not self.semantic or not text.strip() or self.vectors.count == 0 or self._model_failed:
             return None
         try:
             return self.provider.embed_query(text)
-        except ModelUnavailable as exc:
-            log.warning("searching by keywords only: %s", exc)
+        except (ModelUnavailable, ImportError, OSError, RuntimeError, ValueError) as exc:
+            # A model that cannot load (or export to ONNX) must not fail searches: keyword search
+            # still answers. Not retried in this process, so each query does not pay for it again.
+            log.error("the embedding model is unavailable, searching by keywords only: %s", exc)
+            self._model_failed = True
             return None
 
     @cached_property
