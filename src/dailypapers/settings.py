@@ -131,6 +131,12 @@ class Settings(BaseSettings):
         20_000, ge=0,
         description="Up to this many vectors, nearest neighbours are exact; above it an HNSW index is built.",
     )
+    search_vector_backend: Literal["auto", "memory", "pgvector"] = Field(
+        "auto",
+        description="What finds the nearest papers by meaning: memory (the in-process exact/HNSW index "
+        "under data_dir), pgvector (PostgreSQL's HNSW index, read from the embeddings table), or auto "
+        "(pgvector on PostgreSQL, memory on SQLite).",
+    )
     search_embed_batch_size: int = Field(
         32, ge=1, le=4096, description="Papers embedded (and committed) per batch by `dailypapers embed`."
     )
@@ -145,6 +151,13 @@ class Settings(BaseSettings):
                 "DAILYPAPERS_SECRET_KEY must be set to a private value when "
                 f"DAILYPAPERS_ENVIRONMENT={self.environment} (only development may use the default)"
             )
+        return self
+
+    @model_validator(mode="after")
+    def _pgvector_needs_postgresql(self) -> "Settings":
+        if self.search_vector_backend == "pgvector" and self.is_sqlite:
+            raise ValueError("DAILYPAPERS_SEARCH_VECTOR_BACKEND=pgvector needs a PostgreSQL database "
+                             "(DAILYPAPERS_DATABASE_URL is SQLite); use auto or memory")
         return self
 
     @property

@@ -94,8 +94,7 @@ def embed_cmd(ctx: CliContext, batch_size: int | None, limit: int | None, export
         ctx.err.print(f"embed: {result.summary()}", highlight=False)
         if result.embedded:
             engine.provider.prepare_query_engine()  # torch is loaded now: make the query model too
-        vectors = engine.vectors.rebuild(session)
-        ctx.err.print(f"vector index: {vectors} vectors ({engine.vectors.kind})", highlight=False)
+        ctx.err.print(f"vector index: {engine.rebuild_vectors(session)}", highlight=False)
         if export_bundle is not None:
             written = write_bundle(db=session, model=model, folder=export_bundle)
             ctx.err.print(f"bundle: {written} vectors written to {export_bundle}", highlight=False)
@@ -125,8 +124,7 @@ def rebuild_cmd(ctx: CliContext, keyword: bool, vectors: bool) -> None:
                 count = engine.keyword.rebuild(session, progress=lambda n: bar.advance(task, n))
             ctx.err.print(f"keyword index: {count} papers", highlight=False)
         if vectors and ctx.settings.search_semantic:
-            count = engine.vectors.rebuild(session)
-            ctx.err.print(f"vector index: {count} vectors ({engine.vectors.kind})", highlight=False)
+            ctx.err.print(f"vector index: {engine.rebuild_vectors(session)}", highlight=False)
 
 
 def catch_up_after_import(ctx: CliContext) -> None:

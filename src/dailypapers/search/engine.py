@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from dailypapers.search.bundle import adopt_bundle
 from dailypapers.search.encoder import EmbeddingProvider, ModelUnavailable, load_provider
 from dailypapers.search.keyword import KeywordIndex
+from dailypapers.search.neighbours import Neighbours, PgVectorBackend
 from dailypapers.search.vectors import VectorIndex
 from dailypapers.settings import Settings
 from dailypapers.store.db import Database
@@ -58,21 +59,53 @@ class SearchEngine:
         return VectorIndex(self.root / "vectors" / _slug(self.model), model=self.model,
                            exact_max=self.settings.search_exact_vectors_max)
 
+    @property
+    def vector_backend(self) -> str:
+        """``memory`` or ``pgvector``: ``search_vector_backend`` with ``auto`` resolved."""
+        backend = self.settings.search_vector_backend
+        if backend == "auto":
+            return "memory" if self.settings.is_sqlite else "pgvector"
+        return backend
+
+    @cached_property
+    def pgvector(self) -> PgVectorBackend:
+        return PgVectorBackend(model=self.model, ef_search=self.vectors.hnsw_params["ef_search"])
+
+    @property
+    def has_vectors(self) -> bool:
+        """Whether the last ``prepare`` saw any vector of the model (else the model is not loaded)."""
+        if self.vector_backend == "pgvector":
+            return self.pgvector.dim is not None
+        return self.vectors.count > 0
+
     @cached_property
     def provider(self) -> EmbeddingProvider:
         cache = self.settings.search_model_cache_dir or (self.settings.data_dir / "models")
         return load_provider(model=self.model, cache_dir=cache,
                              batch_size=self.settings.search_embed_batch_size)
 
-    def prepare(self, db: Session) -> None:
-        """Bring both indexes up to what ``db`` has committed (cheap when nothing changed).
+    def prepare(self, db: Session) -> Neighbours:
+        """Bring both indexes up to what ``db`` has committed (cheap when nothing changed) and
+        return what answers nearest-neighbour queries in ``db`` (pgvector reads the table itself).
 
         A query does not wait behind another process's rebuild: it searches what is indexed.
         """
         self.keyword.catch_up(db, wait=QUERY_LOCK_WAIT)
-        if self.semantic:
-            self._adopt_bundle_once(db)
-            self.vectors.sync(db)
+        if not self.semantic:
+            return self.vectors  # never loaded: empty
+        self._adopt_bundle_once(db)
+        if self.vector_backend == "pgvector":
+            return self.pgvector.neighbours(db)
+        self.vectors.sync(db)
+        return self.vectors
+
+    def rebuild_vectors(self, db: Session) -> str:
+        """Rebuild the in-process index, or make sure pgvector's HNSW index exists; a summary."""
+        if self.vector_backend == "pgvector":
+            count, index = self.pgvector.rebuild(db)
+            return f"{count} vectors (pgvector, HNSW index {index})"
+        count = self.vectors.rebuild(db)
+        return f"{count} vectors ({self.vectors.kind})"
 
     def _adopt_bundle_once(self, db: Session) -> None:
         if self._bundle_checked:
@@ -87,7 +120,7 @@ class SearchEngine:
     def embed_query(self, text: str) -> np.ndarray | None:
         """The query's vector, or ``None`` when semantic search is off, no paper has a vector yet
         (then the model is not even loaded) or the model cannot load."""
-        if not self.semantic or not text.strip() or self.vectors.count == 0 or self._model_failed:
+        if not self.semantic or not text.strip() or not self.has_vectors or self._model_failed:
             return None
         try:
             return self.provider.embed_query(text)

@@ -15,6 +15,7 @@ import numpy as np
 
 from dailypapers.search.engine import SearchEngine
 from dailypapers.search.fusion import reciprocal_rank_fusion
+from dailypapers.search.neighbours import Neighbours
 from dailypapers.search.query import ParsedQuery
 
 
@@ -36,13 +37,13 @@ def _fuse(engine: SearchEngine, keyword: Sequence[int], semantic: Sequence[int])
                   semantic=list(semantic))
 
 
-def _dense(engine: SearchEngine, vector: np.ndarray | None, limit: int,
+def _dense(dense: Neighbours, vector: np.ndarray | None, limit: int,
            pool: Collection[int] | None) -> list[int]:
     if vector is None:
         return []
     if pool is None:
-        return [pid for pid, _ in engine.vectors.search(vector, limit=limit)]
-    found = engine.vectors.vectors_of(pool)
+        return [pid for pid, _ in dense.search(vector, limit=limit)]
+    found = dense.vectors_of(pool)
     if not found:
         return []
     ids = list(found)
@@ -56,9 +57,10 @@ def _in_pool(pairs: Sequence[tuple[int, float]], pool: Collection[int] | None) -
 
 
 def rank_query(engine: SearchEngine, parsed: ParsedQuery, *,
-               vector: np.ndarray | Future[np.ndarray | None] | None, limit: int, keyword: bool = True,
-               pool: Collection[int] | None = None) -> Ranked:
-    """Papers for a text query: BM25 over the parsed words fused with nearest ``vector`` neighbours.
+               vector: np.ndarray | Future[np.ndarray | None] | None, dense: Neighbours, limit: int,
+               keyword: bool = True, pool: Collection[int] | None = None) -> Ranked:
+    """Papers for a text query: BM25 over the parsed words fused with the nearest neighbours of
+    ``vector`` found by ``dense`` (what ``engine.prepare`` returned).
 
     ``vector`` may be a future (``engine.embed_query_async``): the keyword search runs meanwhile.
     """
@@ -66,18 +68,18 @@ def rank_query(engine: SearchEngine, parsed: ParsedQuery, *,
     kw = _in_pool(engine.keyword.search(parsed, limit=depth), pool) if keyword else []
     if isinstance(vector, Future):
         vector = vector.result()
-    return _fuse(engine, kw, _dense(engine, vector, limit, pool))
+    return _fuse(engine, kw, _dense(dense, vector, limit, pool))
 
 
 def rank_similar(engine: SearchEngine, *, title: str, abstract: str, vector: np.ndarray | None,
-                 limit: int, exclude: int | None = None, pool: Collection[int] | None = None,
+                 dense: Neighbours, limit: int, exclude: int | None = None, pool: Collection[int] | None = None,
                  max_terms: int = 40) -> Ranked:
     """Papers like one paper: keyword more-like-this fused with its nearest neighbours by meaning."""
     depth = engine.keyword.num_docs if pool is not None else limit + 1
     kw = [pid for pid in _in_pool(engine.keyword.more_like_this(
         title=title, abstract=abstract, limit=depth, max_terms=max_terms), pool) if pid != exclude]
-    dense = [pid for pid in _dense(engine, vector, limit + 1, pool) if pid != exclude]
-    ranked = _fuse(engine, kw, dense)
+    near = [pid for pid in _dense(dense, vector, limit + 1, pool) if pid != exclude]
+    ranked = _fuse(engine, kw, near)
     if pool is None:
         return Ranked(ranked.ids[:limit], ranked.scores, ranked.keyword, ranked.semantic)
     return ranked

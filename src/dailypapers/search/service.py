@@ -206,7 +206,7 @@ def search_papers(*, db: Session, engine: SearchEngine, request: SearchRequest) 
     if parsed.is_empty:
         page_ids, total = _browse(db, request)
     else:
-        engine.prepare(db)
+        dense = engine.prepare(db)
         pins = _pins(db, parsed)
         if parsed.is_id_lookup:
             ranked_ids = pins
@@ -215,7 +215,7 @@ def search_papers(*, db: Session, engine: SearchEngine, request: SearchRequest) 
         else:
             depth = engine.settings.search_candidates * (5 if request.filters.active else 1)
             vector = engine.embed_query_async(parsed.text) if request.mode != "keyword" else None
-            ranked = rank_query(engine, parsed, vector=vector, limit=depth,
+            ranked = rank_query(engine, parsed, vector=vector, dense=dense, limit=depth,
                                 keyword=request.mode != "semantic")
             ranked_ids, scores = pins + [p for p in ranked.ids if p not in pins], ranked.scores
             if request.mode == "semantic" and not ranked.semantic:
@@ -252,8 +252,8 @@ def similar_papers(*, db: Session, engine: SearchEngine, paper_id: int, limit: i
     paper = db.get(Paper, paper_id)
     if paper is None:
         return []
-    engine.prepare(db)
-    vector = engine.vectors.vectors_of([paper_id]).get(paper_id) if engine.semantic else None
-    ranked = rank_similar(engine, title=paper.title, abstract=paper.abstract, vector=vector,
+    dense = engine.prepare(db)
+    vector = dense.vectors_of([paper_id]).get(paper_id) if engine.semantic else None
+    ranked = rank_similar(engine, title=paper.title, abstract=paper.abstract, vector=vector, dense=dense,
                           limit=limit, exclude=paper_id)
     return load_cards(db=db, paper_ids=ranked.ids)

@@ -65,6 +65,9 @@ def ensure_vector_index(*, db: Session, model: str, dim: int, m: int = 16,
     _require(db)
     dim = _check_dim(dim)
     name = index_name(model, dim)
+    # Two processes creating the same index at once would both pass IF NOT EXISTS (CREATE INDEX
+    # locks are compatible with each other) and one would fail on the catalog's unique name.
+    db.execute(text("SELECT pg_advisory_xact_lock(hashtext(:name))"), {"name": name})
     db.execute(text(
         f"CREATE INDEX IF NOT EXISTS {name} ON embeddings USING hnsw "
         f"((embedding::vector({dim})) {OPCLASS}) WITH (m = {int(m)}, ef_construction = {int(ef_construction)}) "
