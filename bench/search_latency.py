@@ -185,7 +185,8 @@ def run_one(n: int, repeats: int, hnsw_m: int | None, ef_construction: int | Non
             timings["dense_search_only"].append(end - mid)
             timings["dense"].append(end - t)
             t = time.perf_counter()
-            rank_query(engine, parse_query(text), vector=engine.embed_query_async(parsed.text), limit=limit)
+            rank_query(engine, parse_query(text), vector=engine.embed_query_async(parsed.text),
+                       dense=engine.vectors, limit=limit)
             timings["hybrid"].append(time.perf_counter() - t)
     result = {
         "papers": n, "real_papers": min(n, 11_027), "vectors": "synthetic", "vector_index": engine.vectors.kind,

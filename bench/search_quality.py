@@ -117,11 +117,12 @@ def run_all(engine, ids: dict[str, int], queries: list[dict], qrels) -> dict[str
     for q in queries:
         pool = {ids[doc] for doc in qrels[q["id"]]}
         qid = ids[q["query_paper_id"]]
-        vector = engine.vectors.vectors_of([qid]).get(qid)
+        dense = engine.vectors  # the in-process index: this benchmark's database is SQLite
+        vector = dense.vectors_of([qid]).get(qid)
         similar = rank_similar(engine, title=q["query_title"], abstract=q["query_abstract"], vector=vector,
-                               limit=len(pool), exclude=qid, pool=pool)
+                               dense=dense, limit=len(pool), exclude=qid, pool=pool)
         facet = rank_query(engine, parse_query(q["text"]), vector=engine.embed_query(q["text"]),
-                           limit=len(pool), pool=pool)
+                           dense=dense, limit=len(pool), pool=pool)
         both = [pid for pid, _ in reciprocal_rank_fusion(
             [similar.ids, facet.ids], k=settings.search_rrf_k)]
         runs["similar"][q["id"]] = similar.ids
