@@ -157,3 +157,23 @@ def test_head_is_answered_like_get_without_a_body(settings, database, db):
         assert head.headers["content-length"] == got.headers["content-length"]
         assert head.headers["etag"] == got.headers["etag"]
     assert client.head("/papers/2501.99999").status_code == 404
+
+
+def test_concurrent_misses_scenario_survives_a_running_loop():
+    """The test above must pass when its caller's thread already runs an event loop, as the
+    session-wide Playwright fixture leaves one running (it failed there with ``asyncio.run()
+    cannot be called from a running event loop`` when it called asyncio.run directly)."""
+    errors: list[BaseException] = []
+
+    async def inside_a_loop() -> None:
+        test_concurrent_misses_render_once()
+
+    def run() -> None:
+        try:
+            asyncio.run(inside_a_loop())
+        except BaseException as exc:  # noqa: BLE001 - handed to the test thread below
+            errors.append(exc)
+
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        pool.submit(run).result()
+    assert errors == []

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from dailypapers.services.papers import OrgRef, PaperCard, card_select, fetch_cards
-from dailypapers.store import DailyEntry, Organization, Paper
+from dailypapers.store import DailyEntry, Membership, Organization, Paper
 
 
 @dataclass(frozen=True)
@@ -18,6 +18,8 @@ class OrgPage:
     total: int
     page: int
     page_size: int
+    #: The viewer's role in the organization (``None``: not a member, or nobody logged in).
+    viewer_role: str | None = None
 
     @property
     def pages(self) -> int:
@@ -30,8 +32,10 @@ def get_org(*, db: Session, handle: str) -> OrgRef | None:
     return OrgRef(*row) if row else None
 
 
-def org_page(*, db: Session, handle: str, page: int = 0, page_size: int = 60) -> OrgPage | None:
-    """The papers featured for an organization, newest featured day first; ``None`` if unknown."""
+def org_page(*, db: Session, handle: str, page: int = 0, page_size: int = 60,
+             viewer_id: int | None = None) -> OrgPage | None:
+    """The papers featured for an organization, newest featured day first, and the role in it of
+    the user ``viewer_id``; ``None`` if the organization is unknown."""
     org = get_org(db=db, handle=handle)
     if org is None:
         return None
@@ -40,5 +44,8 @@ def org_page(*, db: Session, handle: str, page: int = 0, page_size: int = 60) ->
             .order_by(DailyEntry.day.desc(), Paper.upvotes.desc(), Paper.id)
             .limit(page_size).offset(page * page_size))
     total = db.scalar(select(func.count()).select_from(DailyEntry).where(where)) or 0
+    role = None if viewer_id is None else db.scalar(
+        select(Membership.role).where(Membership.organization_id == org.id,
+                                      Membership.user_id == viewer_id))
     return OrgPage(org=org, cards=fetch_cards(db=db, stmt=stmt), total=total, page=page,
-                   page_size=page_size)
+                   page_size=page_size, viewer_role=role)

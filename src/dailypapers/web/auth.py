@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from collections.abc import Iterable
 from typing import Annotated, Any
 from urllib.parse import quote, urlsplit
 
@@ -22,8 +23,9 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from markupsafe import Markup, escape
 from jinja2 import pass_context
+from sqlalchemy.orm import Session
 
-from dailypapers.services import comments, ratelimits, sessions, votes
+from dailypapers.services import ratelimits, sessions, votes
 from dailypapers.services.errors import Forbidden, RateLimited, ServiceError
 from dailypapers.settings import Settings
 from dailypapers.store import User
@@ -72,19 +74,21 @@ class Viewer:
         return csrf_for(self.settings.secret_key, self.token)
 
     def upvoted(self, paper_id: int) -> bool:
-        """Whether the viewer upvoted the paper; the first call loads their votes in one query."""
+        """Whether the viewer upvoted the paper, among the papers the route preloaded.
+
+        Never queries: a template asking about a paper its route did not preload is a bug in
+        that route (templates must not load data while rendering), so it fails loudly.
+        """
         if self.user is None:
             return False
         if self._voted is None:
-            with self.request.app.state.db.session() as db:
-                self._voted = votes.upvoted_by(db=db, user_id=self.user.id)
+            raise RuntimeError("the route did not call Viewer.preload_votes before rendering votes")
         return paper_id in self._voted
 
-    def preload_votes(self, paper_ids: list[int]) -> None:
-        """Load the viewer's votes among a page's papers (one query) before rendering the page."""
-        if self.user is not None and self._voted is None:
-            with self.request.app.state.db.session() as db:
-                self._voted = votes.upvoted_among(db=db, user_id=self.user.id, paper_ids=paper_ids)
+    def preload_votes(self, *, db: Session, paper_ids: Iterable[int]) -> None:
+        """Load the viewer's votes among a page's papers (one query, on the route's session)."""
+        if self.user is not None:
+            self._voted = votes.upvoted_among(db=db, user_id=self.user.id, paper_ids=paper_ids)
 
 
 def csrf_for(secret: str, token: str) -> str:
@@ -243,12 +247,6 @@ def install(app: FastAPI) -> None:
 
     templates.env.globals["csrf_input"] = csrf_input
     templates.context_processors.append(lambda request: {"viewer": get_viewer(request)})
-
-    def comment_threads(paper: Any) -> list[comments.Thread]:
-        with app.state.db.session() as db:
-            return comments.threads_for(db=db, paper_id=paper.id)
-
-    templates.env.globals["comment_threads"] = comment_threads
 
     @app.exception_handler(ServiceError)
     async def _service_error(request: Request, exc: ServiceError) -> Response:

@@ -67,9 +67,8 @@ def render(request: Request, template: str, context: Mapping[str, Any], *, statu
     """A template page; 200 pages may be shared by caches for ``page_cache_seconds``.
 
     ``db``, the request's session, is closed before rendering: the context holds plain data by
-    then, and templates of other features open sessions of their own (comments, votes, similar
-    papers). A request holding its connection while waiting for a second one can drain the pool
-    under load and stall every worker thread.
+    then (routes load comments, similar papers and the viewer's votes up front; templates never
+    query), so the connection goes back to the pool for the whole render.
     """
     if db is not None:
         db.close()

@@ -13,6 +13,7 @@ from dailypapers.services import daily, trending
 from dailypapers.services.periods import PeriodError, PeriodKind, containing, parse_period
 from dailypapers.store.base import utcnow
 from dailypapers.web import schemas
+from dailypapers.web.auth import Viewed, Viewer
 from dailypapers.web.deps import get_db
 from dailypapers.web.rendering import JSON, Alternate, body, feed_alternates, render
 
@@ -51,8 +52,10 @@ def _period_json(request: Request, db: Session, kind: PeriodKind, slug: str, pag
     return body(request, schemas.daily_items_json(view.cards), JSON, alternates=alt)
 
 
-def _period_html(request: Request, db: Session, kind: PeriodKind, slug: str, page: int) -> Response:
+def _period_html(request: Request, viewer: Viewer, db: Session, kind: PeriodKind, slug: str,
+                 page: int) -> Response:
     view = _period_page(db, kind, slug, page)
+    viewer.preload_votes(db=db, paper_ids=[card.id for card in view.cards])
     period = view.period
     others = {k: containing(k, period.start) for k in ("day", "week", "month")}
     alternates = [Alternate(f"{period.path}.json", JSON, f"{period.label} (JSON)")]
@@ -88,24 +91,25 @@ def month_json(request: Request, slug: str, db: DB, page: Page = 1) -> Response:
 
 
 @router.get("/papers/date/{slug}")
-def day_page(request: Request, slug: str, db: DB, page: Page = 1) -> Response:
-    return _period_html(request, db, "day", slug, page)
+def day_page(request: Request, slug: str, viewer: Viewed, db: DB, page: Page = 1) -> Response:
+    return _period_html(request, viewer, db, "day", slug, page)
 
 
 @router.get("/papers/week/{slug}")
-def week_page(request: Request, slug: str, db: DB, page: Page = 1) -> Response:
-    return _period_html(request, db, "week", slug, page)
+def week_page(request: Request, slug: str, viewer: Viewed, db: DB, page: Page = 1) -> Response:
+    return _period_html(request, viewer, db, "week", slug, page)
 
 
 @router.get("/papers/month/{slug}")
-def month_page(request: Request, slug: str, db: DB, page: Page = 1) -> Response:
-    return _period_html(request, db, "month", slug, page)
+def month_page(request: Request, slug: str, viewer: Viewed, db: DB, page: Page = 1) -> Response:
+    return _period_html(request, viewer, db, "month", slug, page)
 
 
 @router.get("/papers/trending")
-def trending_page(request: Request, db: DB, page: Page = 1) -> Response:
+def trending_page(request: Request, viewer: Viewed, db: DB, page: Page = 1) -> Response:
     ranked = trending.trending(db=db, now=utcnow(), limit=TRENDING_SIZE,
                                offset=(page - 1) * TRENDING_SIZE)
+    viewer.preload_votes(db=db, paper_ids=[card.id for card, _score in ranked.ranked])
     context = {"ranked": ranked, "page": page - 1, "page_size": TRENDING_SIZE,
                "pages": max(1, -(-ranked.total // TRENDING_SIZE)), "section": "trending",
                "window": trending.WINDOW_DAYS}

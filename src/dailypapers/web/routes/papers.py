@@ -9,6 +9,8 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from dailypapers.services import authors, orgs, papers
+from dailypapers.services.paper_page import paper_page as load_paper_page
+from dailypapers.web.auth import Viewed
 from dailypapers.web.deps import get_db
 from dailypapers.web.markdown import paper_markdown
 from dailypapers.web.rendering import JSON, Alternate, body, feed_alternates, render
@@ -27,20 +29,23 @@ def _card(db: Session, paper_id: str) -> papers.PaperCard:
 
 
 @router.get("/orgs/{handle}")
-def org_page(request: Request, handle: str, db: DB, page: Page = 1) -> Response:
-    view = orgs.org_page(db=db, handle=handle, page=page - 1, page_size=PAGE_SIZE)
+def org_page(request: Request, handle: str, viewer: Viewed, db: DB, page: Page = 1) -> Response:
+    view = orgs.org_page(db=db, handle=handle, page=page - 1, page_size=PAGE_SIZE,
+                         viewer_id=viewer.user.id if viewer.user else None)
     if view is None:
         raise HTTPException(404, f"no organization {handle[:80]!r}")
+    viewer.preload_votes(db=db, paper_ids=[card.id for card in view.cards])
     alternates = feed_alternates(f"/feeds/orgs/{view.org.handle}", f"Papers of {view.org.name}")
     return render(request, "listing.html", {"org": view.org, "view": view, "base": request.url.path},
                   alternates=alternates, db=db)
 
 
 @router.get("/authors/{name:path}")
-def author_page(request: Request, name: str, db: DB, page: Page = 1) -> Response:
+def author_page(request: Request, name: str, viewer: Viewed, db: DB, page: Page = 1) -> Response:
     view = authors.author_page(db=db, name=name, page=page - 1, page_size=PAGE_SIZE)
     if view is None:
         raise HTTPException(404, f"no author {name[:80]!r}")
+    viewer.preload_votes(db=db, paper_ids=[card.id for card in view.cards])
     return render(request, "listing.html", {"author": view.author, "view": view,
                                             "base": request.url.path}, db=db)
 
@@ -55,10 +60,15 @@ def paper_md(request: Request, paper_id: str, db: DB) -> Response:
 
 
 @router.get("/papers/{paper_id:path}")
-def paper_page(request: Request, paper_id: str, db: DB) -> Response:
-    card = _card(db, paper_id)
-    if paper_id != card.key:  # 2401.01234v2, arXiv:2401.01234 → the one address of the page
+def paper_page(request: Request, paper_id: str, viewer: Viewed, db: DB) -> Response:
+    page = load_paper_page(db=db, engine=request.app.state.search, paper_id=paper_id)
+    if page is None:
+        raise HTTPException(404, f"no paper {paper_id[:80]!r}")
+    card = page.card
+    if not page.canonical:  # 2401.01234v2, arXiv:2401.01234 → the one address of the page
         return RedirectResponse(f"/papers/{card.key}", status_code=301)
+    viewer.preload_votes(db=db, paper_ids=[card.id])
     alternates = [Alternate(f"/api/papers/{card.key}", JSON, "This paper (JSON)"),
                   Alternate(f"/papers/{card.key}.md", "text/markdown", "This paper (Markdown)")]
-    return render(request, "paper.html", {"card": card}, alternates=alternates, db=db)
+    return render(request, "paper.html", {"card": card, "threads": page.threads,
+                                          "similar": page.similar}, alternates=alternates, db=db)

@@ -30,8 +30,8 @@ from dailypapers.search.service import (
     similar_papers,
 )
 from dailypapers.services import papers
-from dailypapers.services.papers import PaperCard
 from dailypapers.web import schemas
+from dailypapers.web.auth import Viewed
 from dailypapers.web.deps import get_db
 from dailypapers.web.rendering import JSON, Alternate, body, render
 from dailypapers.web.routes.feeds import feed_response
@@ -39,7 +39,6 @@ from dailypapers.web.routes.feeds import feed_response
 router = APIRouter()
 DB = Annotated[Session, Depends(get_db)]
 FEED_ITEMS = 50
-SIMILAR_ON_PAGE = 6
 
 Q = Annotated[str, Query(max_length=10_000, description="Any text: words, \"a phrase\", -excluded, an arXiv id or URL.")]
 SortQ = Annotated[Sort, Query(description="relevance, trending, newest or upvotes.")]
@@ -117,7 +116,7 @@ def _query_string(**params: Any) -> str:
 
 @router.get("/search", include_in_schema=False)
 def search_page(
-    request: Request, db: DB, q: Q = "",
+    request: Request, viewer: Viewed, db: DB, q: Q = "",
     page: Annotated[int, Query(ge=1, le=1000)] = 1,
     sort: SortQ = "relevance", mode: ModeQ = "hybrid",
     published_from: DateQ = None, published_to: DateQ = None,
@@ -126,6 +125,7 @@ def search_page(
 ) -> Response:
     filters = _filters(published_from, published_to, featured_from, featured_to, org, has_code, min_upvotes)
     result = _search(request, db, SearchRequest(q=q, filters=filters, sort=sort, mode=mode, page=page))
+    viewer.preload_votes(db=db, paper_ids=[hit.card.id for hit in result.hits])
     params = {"q": q, "sort": sort if sort != "relevance" else None,
               "mode": mode if mode != "hybrid" else None, "published_from": published_from,
               "published_to": published_to, "featured_from": featured_from, "featured_to": featured_to,
@@ -141,7 +141,7 @@ def search_page(
     suffix = f"?{feed_query}" if feed_query else ""
     alternates = [Alternate(f"/feeds/search.rss{suffix}", "application/rss+xml", f"{title} (RSS)"),
                   Alternate(f"/feeds/search.atom{suffix}", "application/atom+xml", f"{title} (Atom)")]
-    return render(request, "search.html", context, alternates=alternates)
+    return render(request, "search.html", context, alternates=alternates, db=db)
 
 
 @router.get("/feeds/search.{fmt}", include_in_schema=False)
@@ -165,15 +165,9 @@ def search_feed(
 
 
 def install(app: FastAPI) -> None:
-    """Give the app its search engine, index hooks, routes and the paper-page "Similar papers"."""
+    """Give the app its search engine, index hooks and routes."""
     engine = SearchEngine(app.state.settings)
     app.state.search = engine
     engine.install_hooks(app.state.db)
 
-    def similar_for(card: PaperCard, limit: int = SIMILAR_ON_PAGE) -> list[PaperCard]:
-        # Called while the paper page renders (templates/_similar.html): one more query there.
-        with app.state.db.session() as db:
-            return similar_papers(db=db, engine=engine, paper_id=card.id, limit=limit)
-
-    app.state.templates.env.globals["similar_papers_for"] = similar_for
     app.include_router(router)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
@@ -36,8 +36,10 @@ def _form(request: Request, db: Session, user: User, *, status: int = 200, **con
 
 
 @router.get("/submit")
-def submit_page(request: Request, db: DB, user: CurrentUser) -> Response:
-    return _form(request, db, user, ref="", organization="")
+def submit_page(request: Request, db: DB, user: CurrentUser,
+                organization: Annotated[str, Query(max_length=100)] = "") -> Response:
+    # ?organization= preselects it (the org page's "Submit on behalf of" link); others are ignored.
+    return _form(request, db, user, ref="", organization=organization)
 
 
 @router.post("/submit", dependencies=[*CSRF, limit_by_user(ratelimits.SUBMIT_USER)])

@@ -1,0 +1,42 @@
+"""The paper page as one read model: the card, its comment threads and similar papers.
+
+Everything a paper page shows is loaded here, on the request's session, before the template
+renders: templates that open their own sessions made each request hold two connections at once,
+which drained the pool under load.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from dailypapers.search.engine import SearchEngine
+from dailypapers.search.service import similar_papers
+from dailypapers.services import comments
+from dailypapers.services.papers import PaperCard, get_card
+
+SIMILAR_ON_PAGE = 6
+
+
+@dataclass(frozen=True)
+class PaperPage:
+    """``canonical`` is False when the paper was asked for by another spelling of its id
+    (``2401.01234v2``): the page then only carries the card, for the redirect."""
+
+    card: PaperCard
+    canonical: bool
+    threads: list[comments.Thread]
+    similar: list[PaperCard]
+
+
+def paper_page(*, db: Session, engine: SearchEngine, paper_id: str,
+               similar_limit: int = SIMILAR_ON_PAGE) -> PaperPage | None:
+    """The page of ``paper_id`` (arXiv id in any spelling, or store key); ``None`` when unknown."""
+    card = get_card(db=db, paper_id=paper_id)
+    if card is None:
+        return None
+    if card.key != paper_id:
+        return PaperPage(card=card, canonical=False, threads=[], similar=[])
+    return PaperPage(card=card, canonical=True, threads=comments.threads_for(db=db, paper_id=card.id),
+                     similar=similar_papers(db=db, engine=engine, paper_id=card.id, limit=similar_limit))
