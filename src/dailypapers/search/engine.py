@@ -41,6 +41,7 @@ class SearchEngine:
         self._bundle_lock = threading.Lock()
         self._bundle_checked = False
         self._model_failed = False
+        self._model_ready: threading.Event | None = None
 
     @property
     def semantic(self) -> bool:
@@ -117,9 +118,42 @@ class SearchEngine:
                     log.info("stored %d bundled sample vectors", adopted)
                 self._bundle_checked = True
 
+    def warm_model_in_background(self) -> threading.Thread | None:
+        """Load the query model (exporting it to ONNX once, ~10 s) on a daemon thread. Until it
+        is ready ``embed_query`` returns ``None``: searches meanwhile use keywords only instead of
+        holding a request (and a worker thread) for the export. The web server calls this at
+        startup; the CLI loads the model when it first needs it."""
+        if not self.semantic:
+            return None
+        ready = self._model_ready = threading.Event()
+
+        def warm() -> None:
+            try:
+                self.provider.embed_query("warm up")
+            except (ModelUnavailable, ImportError, OSError, RuntimeError, ValueError) as exc:
+                log.error("the embedding model is unavailable, searching by keywords only: %s", exc)
+                self._model_failed = True
+            finally:
+                ready.set()
+
+        thread = threading.Thread(target=warm, name="dailypapers-model-warmup", daemon=True)
+        thread.start()
+        return thread
+
+    @property
+    def model_warming(self) -> bool:
+        """Whether ``warm_model_in_background`` is still loading the model."""
+        return self._model_ready is not None and not self._model_ready.is_set()
+
+    def wait_for_model(self, timeout: float | None = None) -> bool:
+        """Wait until a background warm-up has finished (or failed); True when none is running."""
+        return self._model_ready is None or self._model_ready.wait(timeout)
+
     def embed_query(self, text: str) -> np.ndarray | None:
         """The query's vector, or ``None`` when semantic search is off, no paper has a vector yet
-        (then the model is not even loaded) or the model cannot load."""
+        (then the model is not even loaded), the model is still warming up or cannot load."""
+        if self.model_warming:
+            return None
         if not self.semantic or not text.strip() or not self.has_vectors or self._model_failed:
             return None
         try:

@@ -220,6 +220,8 @@ def search_papers(*, db: Session, engine: SearchEngine, request: SearchRequest) 
             ranked_ids, scores = pins + [p for p in ranked.ids if p not in pins], ranked.scores
             if request.mode == "semantic" and not ranked.semantic:
                 notice = ("Search by meaning is off here." if not engine.semantic else
+                          "Search by meaning is still starting up; try again in a moment."
+                          if engine.model_warming else
                           "No paper has an embedding yet (`dailypapers embed` computes them).")
         rows = _rows(db, ranked_ids, request.filters)
         ids = [pid for pid in ranked_ids if pid in rows]

@@ -26,14 +26,21 @@ from dailypapers.web.routes import subscriptions as subscription_routes
 HERE = Path(__file__).parent
 
 
-def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
-    """Build the app. The database must already be migrated (``serve`` and the tests do it)."""
+def create_app(settings: Settings, database: Database | None = None, *,
+               warm_model: bool = False) -> FastAPI:
+    """Build the app. The database must already be migrated (``serve`` and the tests do it).
+
+    ``warm_model`` (``serve`` sets it) loads the search query model on a thread at startup, so
+    no request waits for it; otherwise the first search that needs it loads it.
+    """
     db = database or Database(settings.database_url)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         # Off by default; cron/systemd timers run `dailypapers digest send` instead.
         _app.state.digest_scheduler = DigestScheduler.start_if_enabled(settings=settings, database=db)
+        if warm_model:
+            _app.state.search.warm_model_in_background()
         yield
         if _app.state.digest_scheduler is not None:
             _app.state.digest_scheduler.stop()
@@ -70,4 +77,4 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
 
 def app_from_env() -> FastAPI:
     """Factory for ``uvicorn --factory`` (each worker process builds its own app from the env)."""
-    return create_app(Settings())
+    return create_app(Settings(), warm_model=True)
