@@ -3,13 +3,17 @@
     .venv/bin/python bench/import.py                 # HF dataset + 100,000 synthetic papers
     .venv/bin/python bench/import.py --papers 20000  # a smaller synthetic file
     .venv/bin/python bench/import.py --profile       # also write a cProfile of the synthetic import
+    .venv/bin/python bench/import.py --backend postgres --postgres-url postgresql://…  # or both
 
-Each import runs in a fresh child process on a fresh SQLite file (WAL, as served), so peak RSS
+Each import runs in a fresh child process on a fresh SQLite file (WAL, as served) or a fresh
+PostgreSQL database (created on the server given by ``--postgres-url``, by default
+``$DAILYPAPERS_TEST_POSTGRES_URL``, and dropped afterwards), so peak RSS
 (``ru_maxrss``) belongs to that import alone; the child also reports its RSS before importing.
 A second import of the same file measures the idempotent path (nothing changes). Figures are
 printed and written with the dataset sizes and machine facts to ``bench/results/import.json``.
 Wall-clock figures depend on what else runs on the machine: the load average and the CPU
-seconds of each import (less disturbed by other jobs) are recorded too.
+seconds of each import (less disturbed by other jobs; on PostgreSQL also those of the server
+backends serving it) are recorded too.
 """
 
 from __future__ import annotations
@@ -106,19 +110,50 @@ def _cpu_seconds() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def child(path: Path, db_path: Path, profile: Path | None) -> None:
+def _server_cpu_seconds(db_url: str) -> float | None:
+    """CPU seconds used so far by the local PostgreSQL backends serving this database (found by
+    their process titles in /proc), or None for SQLite (no server: the import's own CPU is all)."""
+    if not db_url.startswith("postgresql"):
+        return None
+    name = db_url.rsplit("/", 1)[1]
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for proc in Path("/proc").iterdir():
+        try:
+            if not proc.name.isdigit() or f" {name} " not in (proc / "cmdline").read_text():
+                continue
+            fields = (proc / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+    return total
+
+
+def _database_mib(database: object) -> float:
+    from sqlalchemy import text
+
+    url = database.url  # type: ignore[attr-defined]
+    if url.startswith("sqlite:///"):
+        db_path = Path(url.removeprefix("sqlite:///"))
+        return round(sum(p.stat().st_size for p in db_path.parent.glob(db_path.name + "*")) / 2**20, 1)
+    with database.engine.connect() as conn:  # type: ignore[attr-defined]
+        return round(conn.execute(text("SELECT pg_database_size(current_database())")).scalar_one() / 2**20, 1)
+
+
+def child(path: Path, db_url: str, profile: Path | None) -> None:
     sys.path.insert(0, str(ROOT / "src"))
     from dailypapers.services.imports import import_jsonl
     from dailypapers.settings import Settings
     from dailypapers.store.db import Database
 
-    settings = Settings(database_url=f"sqlite:///{db_path}", environment="development")
+    settings = Settings(database_url=db_url, environment="development")
     database = Database(settings.database_url)
     database.migrate()
     runs = []
     for attempt in ("first", "again"):
         rss_before = _rss_kib()
         cpu_before = _cpu_seconds()
+        server_before = _server_cpu_seconds(db_url)
         started = time.perf_counter()
         with database.session() as session:
             if profile and attempt == "first":
@@ -132,24 +167,49 @@ def child(path: Path, db_path: Path, profile: Path | None) -> None:
                 result = import_jsonl(db=session, paths=[path], batch_size=settings.import_batch_size)
         seconds = time.perf_counter() - started
         cpu = _cpu_seconds() - cpu_before
+        server_after = _server_cpu_seconds(db_url)
+        server_cpu = None if server_after is None else round(server_after - (server_before or 0.0), 2)
         runs.append({"run": attempt, "seconds": round(seconds, 2), "created": result.created,
                      "updated": result.updated, "unchanged": result.unchanged,
                      "rejected": len(result.rejected), "papers_per_s": round(result.seen / seconds),
-                     "cpu_seconds": round(cpu, 2),
+                     "cpu_seconds": round(cpu, 2), "server_cpu_seconds": server_cpu,
                      "rss_before_mib": round(rss_before / 1024, 1)})
+    size = _database_mib(database)
     database.dispose()
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
-    print(json.dumps({"runs": runs, "peak_rss_mib": round(peak / 1024, 1),
-                      "db_mib": round(sum(p.stat().st_size for p in db_path.parent.glob(db_path.name + "*"))
-                                      / 2**20, 1)}))
+    print(json.dumps({"runs": runs, "peak_rss_mib": round(peak / 1024, 1), "db_mib": size}))
 
 
-def measure(path: Path, workdir: Path, profile: Path | None = None) -> dict[str, object]:
-    db_path = workdir / f"{path.stem}.db"
-    args = [sys.executable, __file__, "--child", str(path), str(db_path)]
+def _postgres_admin(server: str):  # type: ignore[no-untyped-def]
+    from sqlalchemy import create_engine, make_url
+
+    url = make_url(server).set(drivername="postgresql+psycopg", database="postgres")
+    return url, create_engine(url, isolation_level="AUTOCOMMIT")
+
+
+def measure(path: Path, workdir: Path, backend: str, postgres_url: str,
+            profile: Path | None = None) -> dict[str, object]:
+    from sqlalchemy import text
+
+    name = f"dpbench_import_{os.getpid()}"
+    if backend == "sqlite":
+        db_url = f"sqlite:///{workdir / f'{path.stem}.db'}"
+    else:
+        server, admin = _postgres_admin(postgres_url)
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE template0'))
+        db_url = server.set(database=name).render_as_string(hide_password=False)
+    args = [sys.executable, __file__, "--child", str(path), db_url]
     if profile:
         args += ["--profile-to", str(profile)]
-    out = subprocess.run(args, check=True, capture_output=True, text=True).stdout
+    try:
+        out = subprocess.run(args, check=True, capture_output=True, text=True).stdout
+    finally:
+        if backend == "postgres":
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            admin.dispose()
     return json.loads(out.strip().splitlines()[-1])
 
 
@@ -181,12 +241,18 @@ def main() -> None:
     parser.add_argument("--skip-hf", action="store_true", help="do not import the shared HF dataset")
     parser.add_argument("--profile", action="store_true", help="write bench/results/import_synthetic.prof")
     parser.add_argument("--out", type=Path, default=RESULTS, help="where to write the JSON results")
-    parser.add_argument("--child", nargs=2, type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--backend", nargs="+", choices=["sqlite", "postgres"], default=["sqlite"],
+                        help="database engine(s) to import into (each dataset on each)")
+    parser.add_argument("--postgres-url", default=os.environ.get("DAILYPAPERS_TEST_POSTGRES_URL", ""),
+                        help="a PostgreSQL server (superuser) where fresh databases are created")
+    parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     parser.add_argument("--profile-to", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        child(args.child[0], args.child[1], args.profile_to)
+        child(Path(args.child[0]), args.child[1], args.profile_to)
         return
+    if "postgres" in args.backend and not args.postgres_url:
+        parser.error("--backend postgres needs --postgres-url (or DAILYPAPERS_TEST_POSTGRES_URL)")
 
     report: dict[str, object] = {
         "benchmark": "dailypapers import jsonl",
@@ -212,15 +278,20 @@ def main() -> None:
         print(f"generated {args.papers:,} synthetic papers in {time.perf_counter() - started:.1f} s")
         datasets.append((synthetic.name, synthetic, shape))
         for name, path, shape in datasets:
-            profile = args.out.parent / "import_synthetic.prof" if args.profile and path == synthetic else None
-            figures = measure(path, work, profile)
-            entry = {"dataset": name, "file_mib": round(path.stat().st_size / 2**20, 1), **shape, **figures}
-            report["datasets"].append(entry)  # type: ignore[union-attr]
-            first, again = figures["runs"]  # type: ignore[misc]
-            print(f"{name}: {first['created']:,} papers in {first['seconds']} s = {first['papers_per_s']:,} papers/s "
-                  f"({first['cpu_seconds']} s CPU); "
-                  f"re-import (no changes) {again['seconds']} s = {again['papers_per_s']:,} papers/s; "
-                  f"peak RSS {figures['peak_rss_mib']} MiB; database {figures['db_mib']} MiB")
+            for backend in args.backend:
+                profile = (args.out.parent / ("import_synthetic.prof" if backend == "sqlite" else f"import_synthetic_{backend}.prof")
+                           if args.profile and path == synthetic else None)
+                figures = measure(path, work, backend, args.postgres_url, profile)
+                entry = {"dataset": name, "backend": backend, "file_mib": round(path.stat().st_size / 2**20, 1),
+                         **shape, **figures}
+                report["datasets"].append(entry)  # type: ignore[union-attr]
+                first, again = figures["runs"]  # type: ignore[misc]
+                print(f"{name} on {backend}: {first['created']:,} papers in {first['seconds']} s = {first['papers_per_s']:,} papers/s "
+                      f"({first['cpu_seconds']} s CPU"
+                      + (f" + {first['server_cpu_seconds']} s server CPU" if first["server_cpu_seconds"] is not None
+                         else "") + "); "
+                      f"re-import (no changes) {again['seconds']} s = {again['papers_per_s']:,} papers/s; "
+                      f"peak RSS {figures['peak_rss_mib']} MiB; database {figures['db_mib']} MiB")
     report["machine"]["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]  # type: ignore[index]
     args.out.write_text(json.dumps(report, indent=2) + "\n")
     print(f"wrote {args.out}")

@@ -1,7 +1,8 @@
 """The paper catalog: idempotent, batched upserts of ``PaperRecord``s, and reading them back out.
 
 Writes go through SQLAlchemy Core in batches (one transaction per batch) because the ORM unit of
-work is ~10x slower for 100k-paper imports; reads for pages use the ORM models.
+work is ~10x slower for 100k-paper imports; new rows and lookups by many values go through
+``store.bulk`` (COPY and ``= ANY(array)`` on PostgreSQL). Reads for pages use the ORM models.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from dailypapers.sources.records import (
 )
 from dailypapers.store import Author, DailyEntry, Organization, Paper, PaperAuthor
 from dailypapers.store.base import Base, utcnow
+from dailypapers.store.bulk import insert_rows, matches
 
 PAPER_FIELDS = (
     "key", "arxiv_id", "version", "title", "title_key", "abstract", "num_authors", "categories",
@@ -111,7 +113,8 @@ class _Batch:
         arxiv_ids = {r.arxiv_id for r in self.records if r.arxiv_id}
         keys = {r.public_key() for r in self.records}
         titles = {self.title_key(r.title) for r in self.records}
-        conds = [Paper.arxiv_id.in_(arxiv_ids), Paper.key.in_(keys), Paper.title_key.in_(titles)]
+        conds = [matches(self.db, Paper.arxiv_id, arxiv_ids), matches(self.db, Paper.key, keys),
+                 matches(self.db, Paper.title_key, titles)]
         for cond in conds:
             for row in self.db.execute(select(*cols).where(cond)).mappings():
                 self._remember(dict(row))
@@ -143,7 +146,7 @@ def _ids_by(db: Session, column: Any, id_column: Any, values: Iterable[Any]) -> 
     """``{value: id}`` for rows whose ``column`` is in ``values`` (queried in chunks)."""
     ids: dict[Any, int] = {}
     for chunk in _batches(values, 500):
-        rows = db.execute(select(column, id_column).where(column.in_(chunk)))
+        rows = db.execute(select(column, id_column).where(matches(db, column, chunk)))
         ids.update(cast(Iterator[tuple[Any, int]], iter(rows)))  # iter(): a Result has keys()
     return ids
 
@@ -152,7 +155,7 @@ def _author_ids(db: Session, names: set[str]) -> dict[str, int]:
     ids = _ids_by(db, Author.name, Author.id, sorted(names))
     missing = [n for n in sorted(names) if n not in ids]
     if missing:
-        db.execute(insert(_table(Author)), [{"name": n} for n in missing])
+        insert_rows(db=db, table=_table(Author), rows=[{"name": n} for n in missing])
         ids.update(_ids_by(db, Author.name, Author.id, missing))
     return ids
 
@@ -178,7 +181,7 @@ def _current_authors(db: Session, paper_ids: list[int]) -> dict[int, list[str]]:
     out: dict[int, list[str]] = {pid: [] for pid in paper_ids}
     for chunk in _batches(paper_ids, 500):
         rows = db.execute(select(PaperAuthor.paper_id, Author.name).join(Author)
-                          .where(PaperAuthor.paper_id.in_(chunk)).order_by(PaperAuthor.paper_id,
+                          .where(matches(db, PaperAuthor.paper_id, chunk)).order_by(PaperAuthor.paper_id,
                                                                            PaperAuthor.position))
         for pid, name in rows:
             out[pid].append(name)
@@ -226,9 +229,9 @@ def _upsert_batch(db: Session, records: list[PaperRecord], result: ImportResult)
         existing.update(values)
     ids: list[int] = []
     if new_rows:
-        # Plain executemany then one lookup by key: INSERT … RETURNING with parameter order kept
+        # Plain executemany (COPY on PostgreSQL) then one lookup by key: INSERT … RETURNING with parameter order kept
         # costs ~20x more on SQLite (insertmanyvalues splices every sub-batch's rows).
-        db.execute(insert(_table(Paper)), new_rows)
+        insert_rows(db=db, table=_table(Paper), rows=new_rows)
         by_key = _ids_by(db, Paper.key, Paper.id, [row["key"] for row in new_rows])
         for row in new_rows:
             row["id"] = by_key[row["key"]]
@@ -285,7 +288,7 @@ def _sync_authors(db: Session, created: list[tuple[int, PaperRecord]],
     ids = _author_ids(db, {n for names in wanted.values() for n in names})
     if touched:
         db.execute(delete(PaperAuthor).where(PaperAuthor.paper_id.in_(touched)))
-    db.execute(insert(_table(PaperAuthor)), [
+    insert_rows(db=db, table=_table(PaperAuthor), rows=[
         {"paper_id": pid, "position": i, "author_id": ids[name]}
         for pid, names in wanted.items() for i, name in enumerate(names)
     ])
@@ -328,7 +331,7 @@ def _sync_entries(db: Session, pairs: list[tuple[dict[str, Any], PaperRecord]]) 
             pending[pid] = values
     created = [v for pid, v in pending.items() if pid not in existing]
     if created:
-        db.execute(insert(_table(DailyEntry)), [{**v, "created_at": utcnow()} for v in created])
+        insert_rows(db=db, table=_table(DailyEntry), rows=[{**v, "created_at": utcnow()} for v in created])
     for pid, values in pending.items():
         if pid in existing:
             db.execute(update(DailyEntry).where(DailyEntry.paper_id == pid).values(**values))
