@@ -62,7 +62,11 @@ def iter_papers(db: Session, *, since: dt.datetime | None = None,
         if since is not None:
             stmt = stmt.where(Paper.modified_at >= since)
         if last is not None:
-            stmt = stmt.where(or_(Paper.modified_at > last[0],
+            # The redundant ``>=`` is what an index on modified_at can seek to: with the OR alone,
+            # PostgreSQL scans from the oldest row on every page (quadratic: a page of the
+            # last half of 100k papers took 112 ms instead of 5 ms).
+            stmt = stmt.where(Paper.modified_at >= last[0],
+                              or_(Paper.modified_at > last[0],
                                   and_(Paper.modified_at == last[0], Paper.id > last[1])))
         rows = db.execute(stmt).all()
         if not rows:
