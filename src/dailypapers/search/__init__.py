@@ -9,6 +9,7 @@ index that is fed from it and can be rebuilt from it with ``dailypapers index re
 - ``encoder``   the embedding provider (the bundled all-MiniLM-L6-v2 by default)
 - ``embedder``  ``dailypapers embed``: vectors into the ``embeddings`` table, resumable
 - ``vectors``   the in-process nearest-neighbour index, caught up with the ``embeddings`` table
+- ``neighbours`` the dense step both vector backends implement; pgvector's (PostgreSQL) lives here
 - ``fusion``    reciprocal rank fusion (a pure function)
 - ``engine``    one object per process that owns the indexes (``app.state.search``)
 - ``service``   ``search_papers`` and ``similar_papers``: what the web, the CLI and feeds call
