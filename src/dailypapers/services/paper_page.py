@@ -1,8 +1,9 @@
 """The paper page as one read model: the card, its comment threads and similar papers.
 
 Everything a paper page shows is loaded here, on the request's session, before the template
-renders: templates that open their own sessions made each request hold two connections at once,
-which drained the pool under load.
+renders. Templates that opened sessions of their own (comments, similar papers, votes) cost each
+page several extra connection checkouts, and while routes still held theirs during rendering they
+drained the pool under load.
 """
 
 from __future__ import annotations
