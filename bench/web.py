@@ -62,14 +62,19 @@ def prepare(db_path: Path) -> dict[str, object]:
 
 
 class Server:
-    def __init__(self, db_path: Path, workers: int, cache_seconds: float) -> None:
+    """``dailypapers serve`` on the SQLite file ``db_path``, or on ``database_url`` when given
+    (``db_path``'s folder then only holds the data directory); ``env`` adds settings."""
+
+    def __init__(self, db_path: Path, workers: int, cache_seconds: float, database_url: str | None = None,
+                 env: dict[str, str] | None = None) -> None:
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
+        extra = env or {}
         env = {k: v for k, v in os.environ.items() if not k.startswith("DAILYPAPERS_")}
-        env.update(DAILYPAPERS_DATABASE_URL=f"sqlite:///{db_path}", DAILYPAPERS_LOAD_SAMPLE="false",
+        env.update(DAILYPAPERS_DATABASE_URL=database_url or f"sqlite:///{db_path}", DAILYPAPERS_LOAD_SAMPLE="false",
                    DAILYPAPERS_ENVIRONMENT="production", DAILYPAPERS_SECRET_KEY="bench-" + os.urandom(8).hex(),
                    DAILYPAPERS_PAGE_CACHE_SECONDS=str(cache_seconds), DAILYPAPERS_BASE_URL=self.url,
-                   DAILYPAPERS_DATA_DIR=str(db_path.parent / "var"))
+                   DAILYPAPERS_DATA_DIR=str(db_path.parent / "var"), **extra)
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "dailypapers", "serve", "--host", "127.0.0.1", "--port",
              str(self.port), "--workers", str(workers)],
