@@ -14,6 +14,7 @@ from dailypapers.services import imports as svc
 from dailypapers.services.catalog import ImportResult
 from dailypapers.services.exports import count_papers, iter_records
 from dailypapers.sources.jsonl import record_to_json
+from dailypapers.sources.records import PaperRecord, Rejected
 
 PATHS = click.argument("paths", nargs=-1, required=True,
                        type=click.Path(exists=True, dir_okay=False, path_type=Path))
@@ -36,6 +37,13 @@ def _import(ctx: CliContext, label: str, total: int, run: Callable[..., ImportRe
     _report(ctx, result)
 
 
+def _import_parsed(ctx: CliContext, label: str, records: list[PaperRecord],
+                   rejected: list[Rejected]) -> None:
+    """Import what a file parser already read (each file is parsed once)."""
+    _import(ctx, label, len(records),
+            lambda **kw: svc.import_parsed(records=records, rejected=rejected, **kw))
+
+
 @click.group("import")
 def import_group() -> None:
     """Import papers from files; a second run of the same files changes nothing."""
@@ -51,9 +59,7 @@ def import_seeds_cmd(ctx: CliContext, paths: tuple[Path, ...], year: int | None)
     import datetime as dt
 
     year = year or dt.date.today().year
-    records, _ = svc.parse_seed_files(list(paths), year=year)
-    _import(ctx, "seed pages", len(records),
-            lambda **kw: svc.import_seeds(paths=list(paths), year=year, **kw))
+    _import_parsed(ctx, "seed pages", *svc.parse_seed_files(list(paths), year=year))
 
 
 @import_group.command("hf-json")
@@ -61,9 +67,7 @@ def import_seeds_cmd(ctx: CliContext, paths: tuple[Path, ...], year: int | None)
 @click.pass_obj
 def import_hf_json_cmd(ctx: CliContext, paths: tuple[Path, ...]) -> None:
     """Import saved responses of Hugging Face's /api/daily_papers."""
-    records, _ = svc.parse_hf_json_files(list(paths))
-    _import(ctx, "HF daily papers", len(records),
-            lambda **kw: svc.import_hf_json(paths=list(paths), **kw))
+    _import_parsed(ctx, "HF daily papers", *svc.parse_hf_json_files(list(paths)))
 
 
 @import_group.command("arxiv")
@@ -71,9 +75,7 @@ def import_hf_json_cmd(ctx: CliContext, paths: tuple[Path, ...]) -> None:
 @click.pass_obj
 def import_arxiv_cmd(ctx: CliContext, paths: tuple[Path, ...]) -> None:
     """Import saved responses of the arXiv export API (Atom)."""
-    records, _ = svc.parse_arxiv_files(list(paths))
-    _import(ctx, "arXiv entries", len(records),
-            lambda **kw: svc.import_arxiv(paths=list(paths), **kw))
+    _import_parsed(ctx, "arXiv entries", *svc.parse_arxiv_files(list(paths)))
 
 
 @import_group.command("jsonl")

@@ -25,8 +25,9 @@ from dailypapers.sources.seeds import parse_seed_page
 MAX_LINE_BYTES = 1 << 20
 
 
-def _run(db: Session, records: Iterable[PaperRecord], rejected: list[Rejected], batch_size: int,
-         progress: ProgressFn | None) -> ImportResult:
+def import_parsed(*, db: Session, records: Iterable[PaperRecord], rejected: list[Rejected],
+                  batch_size: int = 1000, progress: ProgressFn | None = None) -> ImportResult:
+    """Upsert records a parser produced; the parser's rejections lead the result's list."""
     result = import_records(db=db, records=records, batch_size=batch_size, progress=progress)
     result.rejected = rejected + result.rejected
     return result
@@ -94,7 +95,8 @@ def import_jsonl(*, db: Session, paths: list[Path], batch_size: int = 1000,
                  progress: ProgressFn | None = None) -> ImportResult:
     """Import JSON Lines files (our export format and the shared HF dataset), streaming."""
     rejected: list[Rejected] = []
-    return _run(db, iter_jsonl(paths, rejected), rejected, batch_size, progress)
+    return import_parsed(db=db, records=iter_jsonl(paths, rejected), rejected=rejected,
+                         batch_size=batch_size, progress=progress)
 
 
 def parse_seed_files(paths: list[Path], *, year: int) -> tuple[list[PaperRecord], list[Rejected]]:
@@ -116,7 +118,8 @@ def import_seeds(*, db: Session, paths: list[Path], year: int, batch_size: int =
                  progress: ProgressFn | None = None) -> ImportResult:
     """Import the text of Daily Papers pages; dates printed without a year belong to ``year``."""
     records, rejected = parse_seed_files(paths, year=year)
-    return _run(db, records, rejected, batch_size, progress)
+    return import_parsed(db=db, records=records, rejected=rejected, batch_size=batch_size,
+                         progress=progress)
 
 
 def _json_list_items(text: str) -> Iterator[tuple[int, Any]]:
@@ -176,7 +179,8 @@ def import_hf_json(*, db: Session, paths: list[Path], batch_size: int = 1000,
                    progress: ProgressFn | None = None) -> ImportResult:
     """Import saved responses of Hugging Face's ``/api/daily_papers`` (a JSON list per file)."""
     records, rejected = parse_hf_json_files(paths)
-    return _run(db, records, rejected, batch_size, progress)
+    return import_parsed(db=db, records=records, rejected=rejected, batch_size=batch_size,
+                         progress=progress)
 
 
 def parse_arxiv_files(paths: list[Path]) -> tuple[list[PaperRecord], list[Rejected]]:
@@ -197,4 +201,5 @@ def import_arxiv(*, db: Session, paths: list[Path], batch_size: int = 1000,
                  progress: ProgressFn | None = None) -> ImportResult:
     """Import saved arXiv API responses; ``2401.01234v3`` is stored as ``2401.01234``, version 3."""
     records, rejected = parse_arxiv_files(paths)
-    return _run(db, records, rejected, batch_size, progress)
+    return import_parsed(db=db, records=records, rejected=rejected, batch_size=batch_size,
+                         progress=progress)
