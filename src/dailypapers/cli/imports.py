@@ -78,6 +78,15 @@ def import_arxiv_cmd(ctx: CliContext, paths: tuple[Path, ...]) -> None:
     _import_parsed(ctx, "arXiv entries", *svc.parse_arxiv_files(list(paths)))
 
 
+@import_group.command("arxiv-snapshot")
+@PATHS
+@click.pass_obj
+def import_arxiv_snapshot_cmd(ctx: CliContext, paths: tuple[Path, ...]) -> None:
+    """Import the arXiv metadata snapshot (JSON Lines, plain or .gz), streaming."""
+    _import(ctx, "arXiv snapshot (bytes)", sum(p.stat().st_size for p in paths),
+            lambda **kw: svc.import_arxiv_snapshot(paths=list(paths), **kw))
+
+
 @import_group.command("jsonl")
 @PATHS
 @click.pass_obj

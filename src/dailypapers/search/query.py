@@ -7,8 +7,8 @@ We never hand user text to tantivy's query parser. We read it ourselves:
 - ``AND``, ``OR``, ``NOT``, ``NEAR`` in capitals are dropped (BM25 ranks without them), and every
   other character that is not part of a word (``*``, parentheses, emoji, ``:``) separates words
 - a query that is exactly an arXiv id (``2312.17276``, ``2312.17276v2``, ``arXiv:2312.17276``)
-  or an arxiv.org / hf.co paper URL asks for that paper only; new-style ids inside a longer
-  query pin those papers first
+  or an arxiv.org / hf.co paper URL asks for that paper only; ids inside a longer query
+  (new-style ``2312.17276`` and old-style ``hep-th/9901001``) pin those papers first
 """
 
 from __future__ import annotations
@@ -26,9 +26,11 @@ MAX_TERMS = 48
 _OPERATORS = frozenset({"AND", "OR", "NOT", "NEAR"})
 _PHRASE = re.compile(r'"([^"]*)"')
 _WORD = re.compile(r"[^\W_]+")
-_NEW_STYLE_ID = re.compile(r"(?<![\w.])(\d{4}\.\d{4,5})(?:v\d+)?(?![\w.])")
+# New-style (2312.17276) and old-style (hep-th/9901001, math.GT/0309136) ids inside a query.
+_ID_IN_TEXT = re.compile(
+    r"(?<![\w./-])(\d{4}\.\d{4,5}|[a-z][a-z\-]*(?:\.[A-Z]{2})?/\d{7})(?:v\d+)?(?![\w.])", re.IGNORECASE)
 _HF_URL = re.compile(
-    r"^(?:https?://)?(?:www\.)?(?:huggingface\.co|hf\.co)/papers/(?P<id>[^/?#\s]+)/?(?:[?#].*)?$",
+    r"^(?:https?://)?(?:www\.)?(?:huggingface\.co|hf\.co)/papers/(?P<id>[^?#\s]+?)/?(?:[?#].*)?$",
     re.IGNORECASE,
 )
 
@@ -101,7 +103,7 @@ def parse_query(raw: str) -> ParsedQuery:
         words=tuple(dict.fromkeys(words))[:MAX_TERMS],
         phrases=tuple(dict.fromkeys(phrases))[:MAX_TERMS],
         excluded=tuple(dict.fromkeys(excluded))[:MAX_TERMS],
-        arxiv_ids=tuple(dict.fromkeys(([whole] if whole else []) + _NEW_STYLE_ID.findall(text)))[:10],
+        arxiv_ids=tuple(dict.fromkeys(([whole] if whole else []) + _ID_IN_TEXT.findall(text)))[:10],
         is_id_lookup=whole is not None,
         title_key=normalize_title(text),
     )

@@ -86,12 +86,16 @@ def record_from_json(obj: Any) -> PaperRecord:
     )
 
 
-def parse_jsonl_line(line: str | bytes) -> PaperRecord:
+def load_json_line(line: str | bytes) -> Any:
+    """One line's JSON value; ``RecordError`` when it is not JSON."""
     try:
-        obj = orjson.loads(line)
+        return orjson.loads(line)
     except orjson.JSONDecodeError as exc:
         raise RecordError(f"invalid JSON: {exc}") from exc
-    return record_from_json(obj)
+
+
+def parse_jsonl_line(line: str | bytes) -> PaperRecord:
+    return record_from_json(load_json_line(line))
 
 
 def _iso(value: dt.datetime | dt.date | None) -> str | None:

@@ -25,7 +25,7 @@ def _at(db: Session, comment: Comment) -> Response:
     return RedirectResponse(f"/papers/{key}#comment-{comment.id}", status_code=303)
 
 
-@router.post("/papers/{key}/comments", dependencies=[*CSRF, limit_by_user(ratelimits.COMMENT_USER)])
+@router.post("/papers/{key:path}/comments", dependencies=[*CSRF, limit_by_user(ratelimits.COMMENT_USER)])
 def post_comment(key: str, db: DB, user: CurrentUser, body: Annotated[str, Form()] = "",
                  parent_id: Annotated[int | None, Form()] = None) -> Response:
     comment = comments.add_comment(db=db, user_id=user.id, paper_key=key, body=body,
@@ -67,7 +67,7 @@ class CommentOut(BaseModel):
     created_at: dt.datetime
 
 
-@router.post("/api/papers/{key}/comments", response_model=CommentOut, status_code=201,
+@router.post("/api/papers/{key:path}/comments", response_model=CommentOut, status_code=201,
              dependencies=[limit_by_user(ratelimits.COMMENT_USER, api=True)])
 def post_comment_api(key: str, payload: CommentIn, db: DB, user: ApiUser) -> CommentOut:
     """Comment on a paper (or reply to a comment) as the token's user."""

@@ -27,7 +27,7 @@ def _day(value: str) -> dt.date:
         raise Invalid("the day must be YYYY-MM-DD") from exc
 
 
-@router.get("/papers/{key}/curate")
+@router.get("/papers/{key:path}/curate")
 def curate_page(request: Request, key: str, db: DB, user: Curator) -> Response:
     paper = db.scalar(select(Paper).where(Paper.key == key))
     if paper is None:
@@ -36,19 +36,19 @@ def curate_page(request: Request, key: str, db: DB, user: Curator) -> Response:
     return render(request, "community/curate.html", {"paper": paper, "entry": entry})
 
 
-@router.post("/papers/{key}/feature", dependencies=CSRF)
+@router.post("/papers/{key:path}/feature", dependencies=CSRF)
 def feature(key: str, db: DB, user: Curator, day: Annotated[str, Form()] = "") -> Response:
     entry = curation.feature(db=db, user=user, paper_key=key, day=_day(day))
     return RedirectResponse(f"/papers/date/{entry.day.isoformat()}", status_code=303)
 
 
-@router.post("/papers/{key}/unfeature", dependencies=CSRF)
+@router.post("/papers/{key:path}/unfeature", dependencies=CSRF)
 def unfeature(key: str, db: DB, user: Curator) -> Response:
     curation.unfeature(db=db, user=user, paper_key=key)
-    return RedirectResponse(f"/papers/{key}/curate", status_code=303)
+    return RedirectResponse(f"/papers/{key:path}/curate", status_code=303)
 
 
-@router.post("/papers/{key}/metadata", dependencies=CSRF)
+@router.post("/papers/{key:path}/metadata", dependencies=CSRF)
 def fix_metadata(key: str, db: DB, user: Curator, title: Annotated[str, Form()] = "",
                  abstract: Annotated[str, Form()] = "", authors: Annotated[str, Form()] = "",
                  github_repo: Annotated[str, Form()] = "",
@@ -59,7 +59,7 @@ def fix_metadata(key: str, db: DB, user: Curator, title: Annotated[str, Form()] 
     return RedirectResponse(f"/papers/{paper.key}", status_code=303)
 
 
-@router.post("/papers/{key}/merge", dependencies=CSRF)
+@router.post("/papers/{key:path}/merge", dependencies=CSRF)
 def merge(key: str, db: DB, user: Curator, duplicate: Annotated[str, Form()] = "") -> Response:
     """Merge the paper ``duplicate`` (a key) into this one."""
     kept = curation.merge(db=db, user=user, keep_key=key, drop_key=duplicate.strip())

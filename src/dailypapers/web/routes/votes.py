@@ -35,27 +35,27 @@ def _back(request: Request, next_url: str | None, key: str) -> Response:
     return RedirectResponse(safe_next(target, f"/papers/{key}"), status_code=303)
 
 
-@router.post("/papers/{key}/upvote", dependencies=FORM_LIMIT)
+@router.post("/papers/{key:path}/upvote", dependencies=FORM_LIMIT)
 def upvote_form(request: Request, key: str, db: DB, user: CurrentUser,
                 next: Annotated[str, Form()] = "") -> Response:
     votes.upvote(db=db, user_id=user.id, paper_key=key)
     return _back(request, next, key)
 
 
-@router.post("/papers/{key}/unvote", dependencies=FORM_LIMIT)
+@router.post("/papers/{key:path}/unvote", dependencies=FORM_LIMIT)
 def unvote_form(request: Request, key: str, db: DB, user: CurrentUser,
                 next: Annotated[str, Form()] = "") -> Response:
     votes.unvote(db=db, user_id=user.id, paper_key=key)
     return _back(request, next, key)
 
 
-@router.post("/api/papers/{key}/upvote", dependencies=API_LIMIT, response_model=VoteState)
+@router.post("/api/papers/{key:path}/upvote", dependencies=API_LIMIT, response_model=VoteState)
 def upvote_api(key: str, db: DB, user: ApiUser) -> VoteState:
     """Upvote a paper as the token's user (repeating it changes nothing)."""
     return VoteState(paper=key, upvoted=True, upvotes=votes.upvote(db=db, user_id=user.id, paper_key=key))
 
 
-@router.delete("/api/papers/{key}/upvote", dependencies=API_LIMIT, response_model=VoteState)
+@router.delete("/api/papers/{key:path}/upvote", dependencies=API_LIMIT, response_model=VoteState)
 def unvote_api(key: str, db: DB, user: ApiUser) -> VoteState:
     """Take back the token user's upvote (no-op without one)."""
     return VoteState(paper=key, upvoted=False, upvotes=votes.unvote(db=db, user_id=user.id, paper_key=key))
