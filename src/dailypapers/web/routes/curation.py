@@ -45,7 +45,7 @@ def feature(key: str, db: DB, user: Curator, day: Annotated[str, Form()] = "") -
 @router.post("/papers/{key:path}/unfeature", dependencies=CSRF)
 def unfeature(key: str, db: DB, user: Curator) -> Response:
     curation.unfeature(db=db, user=user, paper_key=key)
-    return RedirectResponse(f"/papers/{key:path}/curate", status_code=303)
+    return RedirectResponse(f"/papers/{key}/curate", status_code=303)
 
 
 @router.post("/papers/{key:path}/metadata", dependencies=CSRF)
