@@ -58,3 +58,19 @@ def test_votes_and_comments_reach_an_old_style_paper(client, db, old_paper):
     comment = client.post(f"/api/papers/{OLD}/comments", headers=auth, json={"body": "Nice branes."})
     assert comment.status_code == 201, comment.text
     assert "Nice branes." in client.get(f"/papers/{OLD}").text
+
+
+def test_a_curator_features_and_unfeatures_an_old_style_paper(client, db, old_paper):
+    from dailypapers.store import Role
+    from tests.community.helpers import log_in, post_form
+
+    curator = make_user(db, role=Role.CURATOR)
+    db.commit()
+    assert log_in(client, curator.username).status_code == 303
+    page = f"/papers/{OLD}/curate"
+    assert client.get(page).status_code == 200
+    featured = post_form(client, page, f"/papers/{OLD}/feature", {"day": "1999-01-05"})
+    assert featured.headers["location"] == "/papers/date/1999-01-05"
+    gone = post_form(client, page, f"/papers/{OLD}/unfeature", {})
+    assert gone.status_code == 303 and gone.headers["location"] == page
+    assert client.get("/api/daily_papers", params={"date": "1999-01-05"}).json() == []
