@@ -8,6 +8,8 @@ from typing import Literal
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from dailypapers.schedule import Schedule
+
 DEFAULT_SECRET = "dailypapers-development-secret-change-me"
 
 
@@ -55,6 +57,38 @@ class Settings(BaseSettings):
     )
     arxiv_min_interval: float = Field(
         3.0, ge=0, description="Seconds between two requests to the arXiv API (arXiv asks for 3)."
+    )
+    hf_endpoint: str = Field(
+        "https://huggingface.co",
+        description="Where `sync hf` reads /api/daily_papers: Hugging Face, or another dailypapers "
+        "instance to mirror.",
+    )
+    hf_timeout: float = Field(
+        30.0, gt=0, description="Seconds to wait for one response of hf_endpoint before retrying."
+    )
+    hf_retries: int = Field(
+        4, ge=0, le=20,
+        description="Retries of one hf_endpoint request after a timeout, a 5xx, a 429 or a cut-off "
+        "body, waiting 1, 2, 4… seconds (or the server's Retry-After, up to 5 minutes).",
+    )
+    sync_hf_refresh_days: int = Field(
+        7, ge=1, le=366,
+        description="`sync hf` without dates syncs from its checkpoint to today and re-reads this many "
+        "recent days, refreshing their upvotes and comment counts.",
+    )
+    sync_schedule: str | None = Field(
+        None,
+        description="When `serve` runs the syncs, then embeds new papers, then sends due digests: "
+        "UTC times of day ('06:00' or '06:00,18:00') or an interval ('every 6h', 'every 30m'). "
+        "Unset: no schedule (use cron or a systemd timer).",
+    )
+    sync_sources: str = Field(
+        "hf", description="Sources the schedule syncs, comma-separated, in order (e.g. 'hf')."
+    )
+    sync_lease_seconds: int = Field(
+        3600, ge=10, le=86_400,
+        description="Seconds a scheduled run holds its lease in the database; a runner that dies "
+        "is replaced after this long.",
     )
     smtp_host: str | None = Field(
         None, description="SMTP server for outgoing mail; unset prints mails to the console instead."
@@ -159,6 +193,16 @@ class Settings(BaseSettings):
             raise ValueError("DAILYPAPERS_SEARCH_VECTOR_BACKEND=pgvector needs a PostgreSQL database "
                              "(DAILYPAPERS_DATABASE_URL is SQLite); use auto or memory")
         return self
+
+    @model_validator(mode="after")
+    def _schedule_parses(self) -> "Settings":
+        if self.sync_schedule:
+            Schedule.parse(self.sync_schedule)  # a ValueError names what is wrong
+        return self
+
+    @property
+    def sync_source_list(self) -> list[str]:
+        return [name.strip() for name in self.sync_sources.split(",") if name.strip()]
 
     @property
     def is_sqlite(self) -> bool:

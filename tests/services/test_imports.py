@@ -32,7 +32,8 @@ def test_seeds_import_183_papers_with_spot_checks(db):
     ctm = _paper(db, "Continuous Thought Machines")
     entry = db.scalars(select(DailyEntry).where(DailyEntry.paper_id == ctm.id)).one()
     assert (entry.organization.handle, entry.organization.name) == ("SakanaAI", "Sakana AI")
-    assert entry.day == dt.date(2025, 12, 10)
+    # Featured (estimated) on the card's own date, not on the day the page was viewed.
+    assert (entry.day, entry.estimated) == (dt.date(2025, 5, 8), True)
     assert _paper(db, "The Entropy Mechanism of Reinforcement Learning").upvotes == 4
     dale = _paper(db, "Dale meets Langevin")
     assert dale.abstract.startswith("Gradient descent")

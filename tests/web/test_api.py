@@ -54,8 +54,10 @@ def test_daily_item_has_hf_field_names_and_nesting(client, db):
             org = item["organization"]
             assert (org["name"], org["fullname"]) == (theirs["organization"]["name"],
                                                       theirs["organization"]["fullname"])
+        linked = [a["user"]["user"] for a in theirs["paper"]["authors"] if a.get("user")]
         for author in item["paper"]["authors"]:
-            assert set(author) == {"_id", "name", "hidden"} and author["hidden"] is False
+            assert set(author) - {"user"} == {"_id", "name", "hidden"} and author["hidden"] is False
+        assert [a["user"]["user"] for a in item["paper"]["authors"] if "user" in a] == linked
     upvotes = [item["paper"]["upvotes"] for item in ours]
     assert upvotes == sorted(upvotes, reverse=True)
 

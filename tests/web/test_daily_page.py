@@ -33,16 +33,14 @@ def test_seed_day_rerenders_with_seed_fields(settings, database, db):
     import_seeds(db=db, paths=SEEDS, year=2025)
     client = TestClient(create_app(settings, database))
     home = client.get("/", follow_redirects=False)
-    assert home.headers["location"] == "/papers/date/2025-12-10"
-    page = client.get("/papers/date/2025-11-20").text
-    # 67 cards on the Nov 20 page; one of them is also on the Oct 29 page, and a paper is featured
-    # on one day only: the later import (Oct 29, the second file) wins.
-    assert page.count('class="card"') == 66
-    assert client.get("/papers/date/2025-10-29").text.count('class="card"') == 73
+    # Seed cards are featured (as estimates) on their own dates, not on the pages' header days.
+    assert home.headers["location"] == "/papers/date/2025-12-02"
+    assert client.get("/papers/date/2025-11-20").text.count('class="card"') == 0
+    page = client.get("/papers/date/2025-05-10").text
     assert "Get trending papers in your email inbox!" in page
     card = _card(page, "Gated Attention for Large Language Models: Non-linearity, Sparsity, and Attention-Sink-Free")
     assert "• 13 authors" in card and "May 10, 2025" in card
-    ctm = client.get("/papers/date/2025-12-10").text
+    ctm = client.get("/papers/date/2025-05-08").text
     card = _card(ctm, "Continuous Thought Machines")
     text = re.sub(r"<[^>]+>", "", card)
     assert re.search(r"SakanaAI\s+Sakana AI", text)
@@ -60,6 +58,8 @@ def test_every_seed_card_shows_its_seed_fields(settings, database, db):
     for path in SEEDS:
         got, _ = parse_seed_page(path.read_text(encoding="utf-8"), year=2025)
         for record in got:
+            if record.featured_on is None:
+                continue  # a card without a date is a catalog paper, on no day page
             last_day[record.title] = record.featured_on.isoformat()  # the later import wins
             records.append(record)
     for record in records:
@@ -77,4 +77,4 @@ def test_every_seed_card_shows_its_seed_fields(settings, database, db):
             assert record.published_at.strftime("%b %-d, %Y") in text
         assert f'aria-label="{record.upvotes or 0} upvote' in card
         checked += 1
-    assert checked >= 180
+    assert checked >= 177

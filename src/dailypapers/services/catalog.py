@@ -30,7 +30,11 @@ from dailypapers.store.bulk import insert_rows, matches
 PAPER_FIELDS = (
     "key", "arxiv_id", "version", "title", "title_key", "abstract", "num_authors", "categories",
     "published_at", "updated_at", "withdrawn_at", "github_repo", "project_page",
+    "ai_summary", "ai_summary_model", "ai_keywords", "github_stars", "media_urls", "thumbnail",
 )
+# Fields only some sources state (HF's extras): what a record says wins, silence keeps the stored value.
+_OPTIONAL_FIELDS = ("ai_summary", "ai_summary_model", "ai_keywords", "github_stars", "media_urls",
+                    "thumbnail")
 
 
 @dataclass
@@ -81,6 +85,9 @@ def _merged(existing: dict[str, Any] | None, rec: PaperRecord,
         "github_repo": rec.github_repo or old.get("github_repo"),
         "project_page": rec.project_page or old.get("project_page"),
     }
+    for name in _OPTIONAL_FIELDS:
+        value = getattr(rec, name)
+        values[name] = old.get(name) if value is None or value in ("", []) else value
     if is_older_version(rec, old.get("version")):
         # An earlier arXiv version only fills gaps: the stored later version keeps its metadata.
         for name, value in old.items():
@@ -161,31 +168,47 @@ def _author_ids(db: Session, names: set[str]) -> dict[str, int]:
 
 
 def _org_ids(db: Session, records: list[PaperRecord]) -> dict[str, int]:
-    wanted = {r.organization.handle: r.organization.name for r in records if r.organization}
+    wanted = {r.organization.handle: r.organization for r in records if r.organization}
     if not wanted:
         return {}
-    existing = {h: (i, n) for h, i, n in db.execute(
-        select(Organization.handle, Organization.id, Organization.name)
+    existing = {h: (i, n, a) for h, i, n, a in db.execute(
+        select(Organization.handle, Organization.id, Organization.name, Organization.avatar_url)
         .where(Organization.handle.in_(wanted)))}
-    for handle, name in wanted.items():
+    for handle, org in wanted.items():
         if handle not in existing:
-            new_id = db.execute(insert(Organization).values(handle=handle, name=name, created_at=utcnow())
-                                .returning(Organization.id)).scalar_one()
-            existing[handle] = (new_id, name)
-        elif existing[handle][1] != name:
-            db.execute(update(Organization).where(Organization.handle == handle).values(name=name))
+            new_id = db.execute(insert(Organization).values(
+                handle=handle, name=org.name, avatar_url=org.avatar_url, created_at=utcnow())
+                .returning(Organization.id)).scalar_one()
+            existing[handle] = (new_id, org.name, org.avatar_url)
+            continue
+        avatar = org.avatar_url or existing[handle][2]
+        if existing[handle][1:] != (org.name, avatar):
+            db.execute(update(Organization).where(Organization.handle == handle)
+                       .values(name=org.name, avatar_url=avatar))
     return {h: v[0] for h, v in existing.items()}
 
 
-def _current_authors(db: Session, paper_ids: list[int]) -> dict[int, list[str]]:
-    out: dict[int, list[str]] = {pid: [] for pid in paper_ids}
+def _current_authors(db: Session, paper_ids: list[int]) -> dict[int, list[tuple[str, str | None]]]:
+    """``{paper id: [(name, user), ...]}`` in printed order."""
+    out: dict[int, list[tuple[str, str | None]]] = {pid: [] for pid in paper_ids}
     for chunk in _batches(paper_ids, 500):
-        rows = db.execute(select(PaperAuthor.paper_id, Author.name).join(Author)
+        rows = db.execute(select(PaperAuthor.paper_id, Author.name, PaperAuthor.user).join(Author)
                           .where(matches(db, PaperAuthor.paper_id, chunk)).order_by(PaperAuthor.paper_id,
                                                                            PaperAuthor.position))
-        for pid, name in rows:
-            out[pid].append(name)
+        for pid, name, user in rows:
+            out[pid].append((name, user))
     return out
+
+
+def _author_list(rec: PaperRecord, current: list[tuple[str, str | None]] | None = None,
+                 ) -> list[tuple[str, str | None]]:
+    """The record's authors with their HF user names; a record that names no users keeps the
+    users already stored for the same names."""
+    if rec.author_users and len(rec.author_users) == len(rec.authors):
+        return list(zip(rec.authors, rec.author_users, strict=True))
+    if current is not None and [name for name, _ in current] == rec.authors:
+        return current
+    return [(name, None) for name in rec.authors]
 
 
 def _upsert_batch(db: Session, records: list[PaperRecord], result: ImportResult) -> None:
@@ -277,20 +300,24 @@ def _sync_authors(db: Session, created: list[tuple[int, PaperRecord]],
                   matched: list[tuple[dict[str, Any], PaperRecord]]) -> set[int]:
     """Write author lists of new papers and of matched papers whose list changed; return changed ids."""
     current = _current_authors(db, [e["id"] for e, rec in matched if rec.authors])
-    wanted: dict[int, list[str]] = {pid: rec.authors for pid, rec in created if rec.authors}
+    wanted = {pid: _author_list(rec) for pid, rec in created if rec.authors}
     touched: set[int] = set()
     for existing, rec in matched:
-        if rec.authors and current.get(existing["id"]) != rec.authors:
-            wanted[existing["id"]] = rec.authors
+        if not rec.authors:
+            continue
+        now = current.get(existing["id"])
+        authors = _author_list(rec, now)
+        if now != authors:
+            wanted[existing["id"]] = authors
             touched.add(existing["id"])
     if not wanted:
         return touched
-    ids = _author_ids(db, {n for names in wanted.values() for n in names})
+    ids = _author_ids(db, {n for names in wanted.values() for n, _ in names})
     if touched:
         db.execute(delete(PaperAuthor).where(PaperAuthor.paper_id.in_(touched)))
     insert_rows(db=db, table=_table(PaperAuthor), rows=[
-        {"paper_id": pid, "position": i, "author_id": ids[name]}
-        for pid, names in wanted.items() for i, name in enumerate(names)
+        {"paper_id": pid, "position": i, "author_id": ids[name], "user": user}
+        for pid, names in wanted.items() for i, (name, user) in enumerate(names)
     ])
     return touched
 
@@ -303,32 +330,41 @@ def _rows(groups: dict[int, tuple[dict[str, Any] | None, PaperRecord]],
         yield existing if existing is not None else next(fresh)
 
 
+_ENTRY_FIELDS = ("day", "submitted_at", "submitted_by", "organization_id", "submitter_fullname",
+                 "submitter_avatar_url", "estimated")
+
+
 def _sync_entries(db: Session, pairs: list[tuple[dict[str, Any], PaperRecord]]) -> set[int]:
     """Create or update the DailyEntry of every featured record; return ids of changed papers."""
     featured = [(row, r) for row, r in pairs if r.featured_on]
     if not featured:
         return set()
-    org_ids = _org_ids(db, [r for _, r in featured])
     paper_ids = [row["id"] for row, _ in featured]
-    cols = (DailyEntry.paper_id, DailyEntry.id, DailyEntry.day, DailyEntry.submitted_at,
-            DailyEntry.submitted_by, DailyEntry.organization_id)
-    existing = {row[0]: row for row in db.execute(
+    cols = (DailyEntry.paper_id, DailyEntry.day, DailyEntry.submitted_at, DailyEntry.submitted_by,
+            DailyEntry.organization_id, DailyEntry.submitter_fullname,
+            DailyEntry.submitter_avatar_url, DailyEntry.estimated)
+    existing = {row[0]: dict(zip(_ENTRY_FIELDS, row[1:], strict=True)) for row in db.execute(
         select(*cols).where(DailyEntry.paper_id.in_(paper_ids)))}
+    # A guessed day (a seed card's date) never moves a paper a source really featured.
+    featured = [(row, rec) for row, rec in featured if not (
+        rec.featured_estimated and row["id"] in existing and not existing[row["id"]]["estimated"])]
+    org_ids = _org_ids(db, [r for _, r in featured])
     pending: dict[int, dict[str, Any]] = {}
     for row, rec in featured:
         pid = row["id"]
-        old = existing.get(pid)
-        org_id = org_ids[rec.organization.handle] if rec.organization else (old[5] if old else None)
+        old = existing.get(pid, {})
         values = {
-            "paper_id": pid,
             "day": rec.featured_on,
-            "submitted_at": rec.submitted_at or (old[3] if old else None),
-            "submitted_by": rec.submitted_by or (old[4] if old else None),
-            "organization_id": org_id,
+            "submitted_at": rec.submitted_at or old.get("submitted_at"),
+            "submitted_by": rec.submitted_by or old.get("submitted_by"),
+            "organization_id": (org_ids[rec.organization.handle] if rec.organization
+                                else old.get("organization_id")),
+            "submitter_fullname": rec.submitter_fullname or old.get("submitter_fullname"),
+            "submitter_avatar_url": rec.submitter_avatar_url or old.get("submitter_avatar_url"),
+            "estimated": rec.featured_estimated,
         }
-        if old is None or (old[2], old[3], old[4], old[5]) != (
-                values["day"], values["submitted_at"], values["submitted_by"], org_id):
-            pending[pid] = values
+        if values != old:
+            pending[pid] = {"paper_id": pid, **values}
     created = [v for pid, v in pending.items() if pid not in existing]
     if created:
         insert_rows(db=db, table=_table(DailyEntry), rows=[{**v, "created_at": utcnow()} for v in created])
@@ -336,6 +372,16 @@ def _sync_entries(db: Session, pairs: list[tuple[dict[str, Any], PaperRecord]]) 
         if pid in existing:
             db.execute(update(DailyEntry).where(DailyEntry.paper_id == pid).values(**values))
     return {pid for pid in pending if pid in existing}
+
+
+def upsert_records(*, db: Session, records: Iterable[PaperRecord], batch_size: int = 1000,
+                   result: ImportResult | None = None) -> ImportResult:
+    """Upsert records in the caller's transaction (nothing is committed here): for a caller whose
+    own bookkeeping must commit together with the papers, such as a sync's checkpoint."""
+    result = result if result is not None else ImportResult()
+    for chunk in _batches(records, batch_size):
+        _upsert_batch(db, chunk, result)
+    return result
 
 
 def import_records(

@@ -27,7 +27,7 @@ class OrgPage:
 
 
 def get_org(*, db: Session, handle: str) -> OrgRef | None:
-    row = db.execute(select(Organization.id, Organization.handle, Organization.name)
+    row = db.execute(select(Organization.id, Organization.handle, Organization.name, Organization.avatar_url)
                      .where(Organization.handle == handle)).first()
     return OrgRef(*row) if row else None
 

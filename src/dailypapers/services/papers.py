@@ -26,12 +26,14 @@ class OrgRef:
     id: int
     handle: str
     name: str
+    avatar_url: str | None = None
 
 
 @dataclass(frozen=True)
 class AuthorRef:
     id: int
     name: str
+    user: str | None = None  # the author's Hugging Face user name, when a source linked one
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,15 @@ class PaperCard:
     submitted_at: dt.datetime | None
     submitted_by: str | None
     organization: OrgRef | None
+    submitter_fullname: str | None = None
+    submitter_avatar_url: str | None = None
+    featured_estimated: bool = False
+    ai_summary: str | None = None
+    ai_summary_model: str | None = None
+    ai_keywords: tuple[str, ...] | None = None
+    github_stars: int | None = None
+    media_urls: tuple[str, ...] | None = None
+    thumbnail: str | None = None
 
     @property
     def author_count(self) -> int:
@@ -82,6 +93,9 @@ _CARD_COLUMNS = (
     Paper.published_at, Paper.upvotes, Paper.num_comments, Paper.github_repo, Paper.project_page,
     DailyEntry.day, DailyEntry.submitted_at, DailyEntry.submitted_by,
     Organization.id, Organization.handle, Organization.name,
+    Organization.avatar_url, DailyEntry.submitter_fullname, DailyEntry.submitter_avatar_url,
+    DailyEntry.estimated, Paper.ai_summary, Paper.ai_summary_model, Paper.ai_keywords,
+    Paper.github_stars, Paper.media_urls, Paper.thumbnail,
 )
 
 
@@ -100,12 +114,12 @@ def _authors_of(db: Session, paper_ids: list[int]) -> dict[int, list[AuthorRef]]
     # Chunked so that a listing of any size stays under the bound-parameter limits.
     for start in range(0, len(paper_ids), 500):
         chunk = paper_ids[start:start + 500]
-        rows = db.execute(select(PaperAuthor.paper_id, Author.id, Author.name)
+        rows = db.execute(select(PaperAuthor.paper_id, Author.id, Author.name, PaperAuthor.user)
                           .join(Author, Author.id == PaperAuthor.author_id)
                           .where(PaperAuthor.paper_id.in_(chunk))
                           .order_by(PaperAuthor.paper_id, PaperAuthor.position))
-        for pid, aid, name in rows:
-            out[pid].append(AuthorRef(aid, name))
+        for pid, aid, name, user in rows:
+            out[pid].append(AuthorRef(aid, name, user))
     return out
 
 
@@ -115,14 +129,22 @@ def fetch_cards(*, db: Session, stmt: Select) -> list[PaperCard]:  # type: ignor
     authors = _authors_of(db, [row[0] for row in rows])
     cards = []
     for (pid, key, arxiv_id, title, abstract, num_authors, published_at, upvotes, num_comments,
-         github_repo, project_page, day, submitted_at, submitted_by, org_id, handle, org_name) in rows:
+         github_repo, project_page, day, submitted_at, submitted_by, org_id, handle, org_name,
+         org_avatar, submitter_fullname, submitter_avatar, estimated, ai_summary, ai_summary_model,
+         ai_keywords, github_stars, media_urls, thumbnail) in rows:
         cards.append(PaperCard(
             id=pid, key=key, arxiv_id=arxiv_id, title=title, abstract=abstract or "",
             authors=tuple(authors[pid]), num_authors=num_authors, published_at=published_at,
             upvotes=upvotes, num_comments=num_comments, github_repo=github_repo,
             project_page=project_page, featured_on=day, submitted_at=submitted_at,
             submitted_by=submitted_by,
-            organization=OrgRef(org_id, handle, org_name) if org_id is not None else None,
+            organization=OrgRef(org_id, handle, org_name, org_avatar) if org_id is not None else None,
+            submitter_fullname=submitter_fullname, submitter_avatar_url=submitter_avatar,
+            featured_estimated=bool(estimated), ai_summary=ai_summary,
+            ai_summary_model=ai_summary_model,
+            ai_keywords=tuple(ai_keywords) if ai_keywords is not None else None,
+            github_stars=github_stars,
+            media_urls=tuple(media_urls) if media_urls is not None else None, thumbnail=thumbnail,
         ))
     return cards
 

@@ -1,4 +1,10 @@
-"""Parser for saved responses of Hugging Face's ``/api/daily_papers`` (every shape seen 2024–2026)."""
+"""Parser for Hugging Face's ``/api/daily_papers`` items (every shape seen 2024–2026), read from
+saved responses or from the live API by ``sources.hf_client``.
+
+Besides arXiv's metadata an item carries what the site shows and our API serves again: the AI
+summary and keywords, GitHub stars, media and thumbnail URLs, who submitted it (user name, full
+name, avatar), the organization's avatar and the HF user names of linked authors.
+"""
 
 from __future__ import annotations
 
@@ -15,16 +21,32 @@ from dailypapers.sources.records import (
 )
 
 
+def _str(value: Any) -> str | None:
+    return value.strip() or None if isinstance(value, str) else None
+
+
 def _org(value: Any) -> Org | None:
     if not isinstance(value, dict) or not value.get("name"):
         return None
-    return Org(handle=str(value["name"]), name=str(value.get("fullname") or value["name"]))
+    return Org(handle=str(value["name"]), name=str(value.get("fullname") or value["name"]),
+               avatar_url=_str(value.get("avatar")) or _str(value.get("avatarUrl")))
 
 
 def _user(value: Any) -> str | None:
+    """The user name: ``user`` in ``submittedOnDailyBy``, ``name`` in ``submittedBy``."""
     if not isinstance(value, dict):
         return None
-    return value.get("user") or value.get("name") or value.get("fullname")
+    return _str(value.get("user")) or _str(value.get("name")) or _str(value.get("fullname"))
+
+
+def _strings(value: Any) -> list[str] | None:
+    if not isinstance(value, list):
+        return None
+    return [item for item in value if isinstance(item, str) and item]
+
+
+def _int(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def parse_hf_item(item: Any) -> PaperRecord:
@@ -38,28 +60,41 @@ def parse_hf_item(item: Any) -> PaperRecord:
     title = collapse_ws(str(item.get("title") or paper.get("title") or ""))
     if not title:
         raise RecordError(f"paper {arxiv_id} has no title")
-    authors = [
-        collapse_ws(str(a["name"]))
-        for a in paper.get("authors") or []
-        if isinstance(a, dict) and a.get("name") and not a.get("hidden")
-    ]
+    raw_authors = paper.get("authors") or []
+    if not isinstance(raw_authors, list):
+        raise RecordError(f"paper {arxiv_id}: authors is not a list")
+    shown = [a for a in raw_authors if isinstance(a, dict) and a.get("name") and not a.get("hidden")]
+    authors = [collapse_ws(str(a["name"])) for a in shown]
+    author_users = [_user(a.get("user")) for a in shown]
     submitted_at = parse_datetime(paper.get("submittedOnDailyAt"))
     featured = submitted_at.date() if submitted_at else parse_date(item.get("publishedAt"))
-    upvotes = paper.get("upvotes")
-    comments = item.get("numComments")
+    submitter = paper.get("submittedOnDailyBy") or item.get("submittedBy")
+    submitter = submitter if isinstance(submitter, dict) else {}
+    other = item.get("submittedBy") if isinstance(item.get("submittedBy"), dict) else {}
+    # 2024 responses name the social thumbnail ``mediaUrl``; later ones ``thumbnail``.
+    thumbnail = _str(item.get("thumbnail")) or _str(item.get("mediaUrl"))
     return PaperRecord(
         arxiv_id=arxiv_id,
         version=version,
         title=title,
         abstract=collapse_ws(str(paper.get("summary") or item.get("summary") or "")),
         authors=authors,
+        author_users=author_users if any(author_users) else [],
         published_at=parse_datetime(paper.get("publishedAt")),
         github_repo=paper.get("githubRepo") or None,
         project_page=paper.get("projectPage") or None,
-        upvotes=int(upvotes) if isinstance(upvotes, int) else None,
-        num_comments=int(comments) if isinstance(comments, int) else None,
+        upvotes=_int(paper.get("upvotes")),
+        num_comments=_int(item.get("numComments")),
         featured_on=featured,
         submitted_at=submitted_at or parse_datetime(item.get("publishedAt")),
         submitted_by=_user(paper.get("submittedOnDailyBy")) or _user(item.get("submittedBy")),
+        submitter_fullname=_str(submitter.get("fullname")) or _str(other.get("fullname")),
+        submitter_avatar_url=_str(submitter.get("avatarUrl")) or _str(other.get("avatarUrl")),
         organization=_org(paper.get("organization")) or _org(item.get("organization")),
+        ai_summary=_str(paper.get("ai_summary")),
+        ai_summary_model=_str(paper.get("ai_summary_model")),
+        ai_keywords=_strings(paper.get("ai_keywords")),
+        github_stars=_int(paper.get("githubStars")),
+        media_urls=_strings(paper.get("mediaUrls")) or _strings(item.get("mediaUrls")),
+        thumbnail=thumbnail,
     )

@@ -23,6 +23,7 @@ ARXIV_URL = re.compile(
 class Org:
     handle: str
     name: str
+    avatar_url: str | None = None
 
 
 @dataclass
@@ -48,6 +49,20 @@ class PaperRecord:
     submitted_at: dt.datetime | None = None
     submitted_by: str | None = None
     organization: Org | None = None
+    # Fields Hugging Face serves beyond arXiv's metadata.
+    ai_summary: str | None = None
+    ai_summary_model: str | None = None
+    ai_keywords: list[str] | None = None
+    github_stars: int | None = None
+    media_urls: list[str] | None = None
+    thumbnail: str | None = None
+    # The HF user name of each author, parallel to ``authors`` (empty: the source does not say).
+    author_users: list[str | None] = field(default_factory=list)
+    submitter_fullname: str | None = None
+    submitter_avatar_url: str | None = None
+    # ``featured_on`` is a guess (a seed card's date): it never replaces a day a source featured
+    # the paper on, and any such day replaces it.
+    featured_estimated: bool = False
 
     def public_key(self) -> str:
         return self.arxiv_id or self.key or seed_key(self.title)
@@ -142,4 +157,13 @@ def merge_records(older: PaperRecord, newer: PaperRecord) -> PaperRecord:
     for name in older.__dataclass_fields__:
         new_value = getattr(newer, name)
         values[name] = getattr(older, name) if new_value in (None, "", []) else new_value
+    # An author's handle belongs to the author list it came with.
+    values["author_users"] = newer.author_users if newer.authors else older.author_users
+    # The featured day, and whether it is a guess, come from the same record; a guess never
+    # replaces a real day.
+    day_from = newer if newer.featured_on is not None else older
+    if newer.featured_estimated and older.featured_on is not None and not older.featured_estimated:
+        day_from = older
+    for name in ("featured_on", "featured_estimated"):
+        values[name] = getattr(day_from, name)
     return PaperRecord(**values)

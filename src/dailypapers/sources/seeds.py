@@ -1,5 +1,8 @@
 """Parser for the text of a Daily Papers search-result page (the format of ``shared/seeds/*.txt``).
 
+The day at the top of a page ("Nov 20") is the day the page was viewed, not a featured day: a card
+is a catalog paper, featured (marked as estimated) on its own date when no source featured it.
+
 A page is blocks separated by blank lines: a boilerplate header, the day ("Nov 20"), then cards of
 title, abstract and a meta block ("  • 13 authors" or "SakanaAI Sakana AI", then "·", then the
 published date with the upvote count after it when non-zero). Some cards have no meta block at
@@ -110,7 +113,6 @@ def parse_seed_page(
             title=title,
             key=seed_key(title),
             abstract=collapse_ws(abstract_block.text) if abstract_block else "",
-            featured_on=day,
         )
         if meta is not None:
             record.num_authors = meta.num_authors
@@ -118,6 +120,11 @@ def parse_seed_page(
             record.upvotes = meta.upvotes if meta.upvotes is not None else 0
             if meta.date:
                 record.published_at = dt.datetime.combine(meta.date, dt.time())
+                # The page is search results: its header is the day it was viewed, not a day its
+                # cards were featured. The card's own date is the best guess there is, marked so
+                # that a day a source really featured the paper on always wins.
+                record.featured_on = meta.date
+                record.featured_estimated = True
         if day is None:
             rejected.append(Rejected(source, title_block.line, "card before the page's date header"))
         else:

@@ -12,7 +12,8 @@ from dailypapers.store.users import ApiToken, LoginSession, PasswordReset, Role,
 from dailypapers.store.votes import Upvote
 from dailypapers.store.subscriptions import Subscription
 from dailypapers.store.deliveries import Delivery
+from dailypapers.store.sync_state import SyncState
 
 __all__ = ["Base", "Author", "DailyEntry", "Embedding", "Organization", "Paper", "PaperAuthor",
            "ApiToken", "Comment", "LoginSession", "Membership", "PasswordReset", "RateLimit", "Role",
-           "Upvote", "User", "Subscription", "Delivery"]
+           "Upvote", "User", "Subscription", "Delivery", "SyncState"]

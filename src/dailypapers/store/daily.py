@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Date, DateTime, ForeignKey, Integer, String
+from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Integer, String, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from dailypapers.store.base import Base, utcnow
@@ -21,8 +21,15 @@ class DailyEntry(Base):
     )
     day: Mapped[dt.date] = mapped_column(Date, index=True)
     submitted_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
-    # Display name of the submitter as the source gave it (HF ``submittedBy.fullname``).
+    # The submitter's user name as the source gave it (HF ``submittedOnDailyBy.user``); older
+    # imports kept whatever name the source had.
     submitted_by: Mapped[str | None] = mapped_column(String(200))
+    # HF ``submittedBy.fullname`` / ``avatarUrl`` (added by 0011).
+    submitter_fullname: Mapped[str | None] = mapped_column(String(200))
+    submitter_avatar_url: Mapped[str | None] = mapped_column(String(500))
+    # True when ``day`` is a guess (a seed card's date), not a day a source featured it on: any
+    # real featured day replaces it, and it never replaces a real one.
+    estimated: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     organization_id: Mapped[int | None] = mapped_column(
         ForeignKey("organizations.id", ondelete="SET NULL"), index=True
     )

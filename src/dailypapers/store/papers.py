@@ -35,6 +35,13 @@ class Paper(Base):
     withdrawn_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     github_repo: Mapped[str | None] = mapped_column(String(500))
     project_page: Mapped[str | None] = mapped_column(String(500))
+    # What Hugging Face serves about a paper beyond arXiv's metadata (added by 0011).
+    ai_summary: Mapped[str | None] = mapped_column(Text)
+    ai_summary_model: Mapped[str | None] = mapped_column(String(200))
+    ai_keywords: Mapped[list[str] | None] = mapped_column(JSON(none_as_null=True))
+    github_stars: Mapped[int | None] = mapped_column(Integer)
+    media_urls: Mapped[list[str] | None] = mapped_column(JSON(none_as_null=True))
+    thumbnail: Mapped[str | None] = mapped_column(String(500))
     # Upvotes reported by the source we imported from; ``upvotes`` adds the local votes to it.
     imported_upvotes: Mapped[int] = mapped_column(Integer, default=0)
     upvotes: Mapped[int] = mapped_column(Integer, default=0, index=True)
@@ -75,6 +82,8 @@ class PaperAuthor(Base):
     )
     position: Mapped[int] = mapped_column(Integer, primary_key=True)
     author_id: Mapped[int] = mapped_column(ForeignKey("authors.id"), index=True)
+    # The author's Hugging Face user name when the source linked one (``authors[].user.user``).
+    user: Mapped[str | None] = mapped_column(String(100))
 
     paper: Mapped[Paper] = relationship(back_populates="author_links")
     author: Mapped[Author] = relationship(lazy="joined")

@@ -34,6 +34,12 @@ def object_id(kind: int, number: int) -> str:
     return f"{kind:08x}{number:016x}"
 
 
+def content_id(kind: int, text: str) -> str:
+    """``object_id`` of a name rather than a row id: the same author, organization, user or paper
+    gets the same id on every instance, so an instance mirroring another serves identical JSON."""
+    return object_id(kind, int(hashlib.sha1(text.encode()).hexdigest()[:16], 16))
+
+
 _AUTHOR, _ORG, _USER, _DISCUSSION = 1, 2, 3, 4
 
 
@@ -41,8 +47,17 @@ class _HfModel(BaseModel):
     model_config = ConfigDict(populate_by_name=True)
 
 
+class HfAuthorUser(_HfModel):
+    """``authors[].user``: the Hugging Face account linked to an author."""
+
+    id_: str = Field(alias="_id")
+    user: str = Field(description="The user name.")
+    type: str = "user"
+
+
 class HfAuthor(_HfModel):
     id_: str = Field(alias="_id", description="Stable id of this author entry.")
+    user: HfAuthorUser | None = None
     name: str
     hidden: bool = False
 
@@ -51,13 +66,15 @@ class HfOrganization(_HfModel):
     id_: str = Field(alias="_id")
     name: str = Field(description="The handle, e.g. `SakanaAI`.")
     fullname: str = Field(description="The display name, e.g. `Sakana AI`.")
+    avatar: str | None = Field(None, description="URL of the organization's avatar.")
 
 
 class HfSubmitter(_HfModel):
-    """``submittedBy`` of a daily item. The store keeps the submitter's display name only, so
-    ``name`` (hf.co: the user name) carries it too."""
+    """``submittedBy`` of a daily item: ``name`` is the user name, ``fullname`` the display name
+    (the user name again when the source gave none)."""
 
     id_: str = Field(alias="_id")
+    avatarUrl: str | None = None
     name: str
     fullname: str
     type: str = "user"
@@ -83,6 +100,11 @@ class HfPaper(_HfModel):
     discussionId: str | None = None
     githubRepo: str | None = None
     projectPage: str | None = None
+    githubStars: int | None = None
+    mediaUrls: list[str] | None = None
+    ai_summary: str | None = Field(None, description="A one-sentence summary written by a model.")
+    ai_summary_model: str | None = None
+    ai_keywords: list[str] | None = None
     organization: HfOrganization | None = None
 
 
@@ -100,6 +122,8 @@ class HfDailyItem(_HfModel):
     summary: str
     publishedAt: IsoTime | None = Field(
         None, description="When the paper was featured (the daily submission time, as in hf.co's older responses).")
+    mediaUrls: list[str] | None = None
+    thumbnail: str | None = None
     numComments: int = 0
     submittedBy: HfSubmitter | None = None
     organization: HfOrganization | None = None
@@ -109,20 +133,33 @@ class HfDailyItem(_HfModel):
 def _org(org: OrgRef | None) -> HfOrganization | None:
     if org is None:
         return None
-    return HfOrganization(_id=object_id(_ORG, org.id), name=org.handle, fullname=org.name)
+    return HfOrganization(_id=content_id(_ORG, org.handle), name=org.handle, fullname=org.name,
+                          avatar=org.avatar_url)
 
 
-def _user_id(name: str) -> str:
-    # Stable per name: the store keeps the submitter's display name only, not an account.
-    return object_id(_USER, int(hashlib.sha1(name.encode()).hexdigest()[:16], 16))
+def _user(card: PaperCard) -> HfUser | None:
+    name = card.submitted_by
+    if not name:
+        return None
+    return HfUser(_id=content_id(_USER, name), avatarUrl=card.submitter_avatar_url, name=name,
+                  user=name, fullname=card.submitter_fullname or name)
 
 
-def _user(name: str | None) -> HfUser | None:
-    return HfUser(_id=_user_id(name), name=name, user=name, fullname=name) if name else None
+def _submitter(card: PaperCard) -> HfSubmitter | None:
+    name = card.submitted_by
+    if not name:
+        return None
+    return HfSubmitter(_id=content_id(_USER, name), avatarUrl=card.submitter_avatar_url, name=name,
+                       fullname=card.submitter_fullname or name)
 
 
-def _submitter(name: str | None) -> HfSubmitter | None:
-    return HfSubmitter(_id=_user_id(name), name=name, fullname=name) if name else None
+def _author(name: str, user: str | None) -> HfAuthor:
+    linked = HfAuthorUser(_id=content_id(_USER, user), user=user) if user else None
+    return HfAuthor(_id=content_id(_AUTHOR, name), user=linked, name=name)
+
+
+def _list(values: tuple[str, ...] | None) -> list[str] | None:
+    return list(values) if values else None
 
 
 def _paper_fields(card: PaperCard) -> dict[str, Any]:
@@ -130,14 +167,19 @@ def _paper_fields(card: PaperCard) -> dict[str, Any]:
         id=card.key,
         title=card.title,
         summary=card.abstract,
-        authors=[HfAuthor(_id=object_id(_AUTHOR, a.id), name=a.name) for a in card.authors],
+        authors=[_author(a.name, a.user) for a in card.authors],
         publishedAt=card.published_at,
         submittedOnDailyAt=card.featured_at,
-        submittedOnDailyBy=_user(card.submitted_by),
+        submittedOnDailyBy=_user(card),
         upvotes=card.upvotes,
-        discussionId=object_id(_DISCUSSION, card.id),
+        discussionId=content_id(_DISCUSSION, card.key),
         githubRepo=card.github_repo,
         projectPage=card.project_page,
+        githubStars=card.github_stars,
+        mediaUrls=_list(card.media_urls),
+        ai_summary=card.ai_summary,
+        ai_summary_model=card.ai_summary_model,
+        ai_keywords=_list(card.ai_keywords),
         organization=_org(card.organization),
     )
 
@@ -158,8 +200,10 @@ def hf_daily_item(card: PaperCard) -> HfDailyItem:
         title=card.title,
         summary=card.abstract,
         publishedAt=card.featured_at,
+        mediaUrls=_list(card.media_urls),
+        thumbnail=card.thumbnail,
         numComments=card.num_comments,
-        submittedBy=_submitter(card.submitted_by),
+        submittedBy=_submitter(card),
         organization=_org(card.organization),
     )
 
