@@ -1,18 +1,18 @@
 """The optional digest scheduler inside ``serve`` (``DAILYPAPERS_DIGEST_SCHEDULER=true``).
 
-A daemon thread runs the same job as ``dailypapers digest send`` every
+A ``scheduler.Ticker`` runs the same job as ``dailypapers digest send`` every
 ``digest_scheduler_minutes``. Several web workers (or a cron job as well) may each run one: the
-outbox's claims make concurrent runs safe, so no leader election is needed. A failing run is
-logged and retried at the next tick; it never takes the web server down.
+outbox's claims make concurrent runs safe, so no leader election is needed. (The sync schedule,
+``sync_schedule.py``, sends due digests after its syncs as well, through ``run_digests``.)
 """
 
 from __future__ import annotations
 
 import logging
-import threading
 
 from dailypapers.mail.session import session_from_settings
 from dailypapers.services.outbox import RunSummary, send_digests
+from dailypapers.services.scheduler import Ticker
 from dailypapers.settings import Settings
 from dailypapers.store.db import Database
 
@@ -24,8 +24,7 @@ class DigestScheduler:
         self.settings = settings
         self.database = database
         self.interval = settings.digest_scheduler_minutes * 60.0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, name="digest-scheduler", daemon=True)
+        self._ticker = Ticker(name="digest-scheduler", interval=self.interval, job=self.run_once)
         self.runs = 0
         self.last: RunSummary | None = None
 
@@ -34,29 +33,25 @@ class DigestScheduler:
         if not settings.digest_scheduler:
             return None
         scheduler = cls(settings=settings, database=database)
-        scheduler._thread.start()
+        scheduler._ticker.start()
         return scheduler
 
     def run_once(self) -> RunSummary:
-        with self.database.session() as db:
-            summary = send_digests(db=db, settings=self.settings,
-                                   mail=session_from_settings(self.settings))
+        summary = run_digests(settings=self.settings, database=self.database)
         self.runs += 1
         self.last = summary
-        if summary.error:
-            log.warning("%s; %s", summary.line(), summary.error)
-        elif summary.enqueued or summary.sent or summary.failed:
-            log.info("%s", summary.line())
         return summary
 
-    def _loop(self) -> None:
-        while not self._stop.is_set():
-            try:
-                self.run_once()
-            except Exception:  # noqa: BLE001 - one bad run must not end the schedule
-                log.exception("digest run failed; retrying at the next tick")
-            self._stop.wait(self.interval)
-
     def stop(self, timeout: float = 30.0) -> None:
-        self._stop.set()
-        self._thread.join(timeout)
+        self._ticker.stop(timeout)
+
+
+def run_digests(*, settings: Settings, database: Database) -> RunSummary:
+    """One ``digest send`` run on its own session, logged."""
+    with database.session() as db:
+        summary = send_digests(db=db, settings=settings, mail=session_from_settings(settings))
+    if summary.error:
+        log.warning("%s; %s", summary.line(), summary.error)
+    elif summary.enqueued or summary.sent or summary.failed:
+        log.info("%s", summary.line())
+    return summary

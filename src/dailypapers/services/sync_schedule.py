@@ -1,4 +1,5 @@
-"""The sync schedule (``DAILYPAPERS_SYNC_SCHEDULE``): which period is due and when the next one is.
+"""The sync schedule (``DAILYPAPERS_SYNC_SCHEDULE``): which period is due, when the next one is,
+and the runner inside ``serve`` that runs each period once (``SyncScheduler``).
 
 The ``schedule`` row of ``sync_state`` holds the newest period (slot) whose run completed as its
 cursor, and the lease of the process running it.
@@ -7,12 +8,29 @@ cursor, and the lease of the process running it.
 from __future__ import annotations
 
 import datetime as dt
+import logging
+import os
+import socket
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
 
 from dailypapers.schedule import Schedule
+from dailypapers.search.bundle import load_bundle
+from dailypapers.search.embedder import embed_pending
+from dailypapers.search.engine import SearchEngine
 from dailypapers.services import sync_state
+from dailypapers.services.digest_scheduler import run_digests
+from dailypapers.services.scheduler import Ticker
+from dailypapers.services.sync_hf import days_to_sync, sync_hf
 from dailypapers.settings import Settings
+from dailypapers.sources.hf_client import HfClient
+from dailypapers.store.base import utcnow
+from dailypapers.store.db import Database
+
+log = logging.getLogger(__name__)
 
 SCHEDULE = "schedule"
 
@@ -31,3 +49,151 @@ def next_runs(*, db: Session, settings: Settings, now: dt.datetime) -> dict[str,
     schedule = Schedule.parse(settings.sync_schedule)
     when = now if due_slot(db=db, schedule=schedule, now=now) else schedule.next_slot(now)
     return {name: when for name in [*settings.sync_source_list, SCHEDULE]}
+
+
+# --- the runner inside ``serve`` ---------------------------------------------------------------
+
+SourceSync = Callable[[Session, Settings], str]
+
+
+def _sync_hf(db: Session, settings: Settings) -> str:
+    days = days_to_sync(db=db, today=utcnow().date(), refresh_days=settings.sync_hf_refresh_days)
+    with HfClient.from_settings(settings) as client:
+        result = sync_hf(db=db, client=client, days=days, batch_size=settings.import_batch_size)
+    for rejected in result.rejected:
+        log.warning("sync hf: skipped %s", rejected)
+    return result.summary()
+
+
+# Every source the schedule can run, by the name DAILYPAPERS_SYNC_SOURCES uses.
+SOURCES: dict[str, SourceSync] = {"hf": _sync_hf}
+
+
+@dataclass
+class PeriodRun:
+    """What one scheduled period did."""
+
+    slot: dt.datetime
+    synced: dict[str, str] = field(default_factory=dict)  # source → summary or error
+    embedded: str | None = None
+    digests: str | None = None
+    errors: list[str] = field(default_factory=list)
+
+
+class SyncScheduler:
+    """Runs each period of ``DAILYPAPERS_SYNC_SCHEDULE`` once across every process and host:
+    the syncs, then embeddings of the new papers, then the due digests.
+
+    Every web worker runs one on a ``Ticker``. A worker whose period is due takes the
+    ``schedule`` lease in ``sync_state`` (one conditional UPDATE: one winner), checks again that
+    the period is still due (another holder may have just finished it), runs it, renewing the
+    lease between steps, then records the period as done and releases the lease in one
+    transaction. A holder that dies leaves its lease to expire after ``sync_lease_seconds``;
+    the period is then run again by another process (syncs and embeddings are idempotent and
+    the outbox sends each digest once).
+    """
+
+    def __init__(self, *, settings: Settings, database: Database, engine: SearchEngine | None = None,
+                 clock: Callable[[], dt.datetime] = utcnow) -> None:
+        if not settings.sync_schedule:
+            raise ValueError("DAILYPAPERS_SYNC_SCHEDULE is not set")
+        self.settings = settings
+        self.database = database
+        self.engine = engine
+        self.schedule = Schedule.parse(settings.sync_schedule)
+        self.holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self._clock = clock
+        every = self.schedule.every.total_seconds() if self.schedule.every else 3600.0
+        self._ticker = Ticker(name="sync-scheduler", interval=min(60.0, max(1.0, every / 10)),
+                              job=self.run_due)
+        self.periods: list[PeriodRun] = []
+
+    @classmethod
+    def start_if_enabled(cls, *, settings: Settings, database: Database,
+                         engine: SearchEngine | None = None) -> SyncScheduler | None:
+        if not settings.sync_schedule:
+            return None
+        scheduler = cls(settings=settings, database=database, engine=engine)
+        scheduler._ticker.start()
+        return scheduler
+
+    def stop(self, timeout: float = 30.0) -> None:
+        self._ticker.stop(timeout)
+
+    def _lease(self, db: Session) -> bool:
+        taken = sync_state.try_lease(db=db, source=SCHEDULE, holder=self.holder,
+                                     seconds=self.settings.sync_lease_seconds, now=self._clock())
+        db.commit()
+        return taken
+
+    def run_due(self) -> PeriodRun | None:
+        """Run the current period if it is due and no other process is running it."""
+        with self.database.session() as db:
+            if due_slot(db=db, schedule=self.schedule, now=self._clock()) is None:
+                return None
+            if not self._lease(db):
+                return None
+            slot = due_slot(db=db, schedule=self.schedule, now=self._clock())
+            if slot is None:  # finished by another process between the two reads
+                sync_state.release_lease(db=db, source=SCHEDULE, holder=self.holder)
+                db.commit()
+                return None
+            run = self._run_period(db, slot)
+        self.periods.append(run)
+        return run
+
+    def _run_period(self, db: Session, slot: dt.datetime) -> PeriodRun:
+        run = PeriodRun(slot=slot)
+        log.info("sync schedule: running the period of %s", slot)
+        sync_state.run_started(db=db, source=SCHEDULE, now=self._clock())
+        db.commit()
+        for name in self.settings.sync_source_list:
+            source = SOURCES.get(name)
+            try:
+                if source is None:
+                    raise ValueError(f"unknown sync source {name!r} (known: {', '.join(SOURCES)})")
+                run.synced[name] = source(db, self.settings)
+                log.info("sync schedule: %s", run.synced[name])
+            except Exception as exc:  # noqa: BLE001 - one failing source must not stop the others
+                db.rollback()
+                run.synced[name] = f"failed: {exc}"
+                run.errors.append(f"{name}: {exc}")
+                log.error("sync schedule: %s failed: %s", name, exc)
+        if not self._lease(db):
+            run.errors.append("lost the lease; another process took the period over")
+            return run
+        run.embedded = self._embed(db)
+        if not self._lease(db):
+            run.errors.append("lost the lease; another process took the period over")
+            return run
+        summary = run_digests(settings=self.settings, database=self.database)
+        run.digests = summary.line()
+        if summary.error:
+            run.errors.append(f"digests: {summary.error}")
+        counts = {"slot": slot.isoformat(), "sources": len(run.synced), "errors": len(run.errors)}
+        sync_state.advance(db=db, source=SCHEDULE, cursor=slot.isoformat())
+        if run.errors:
+            sync_state.run_failed(db=db, source=SCHEDULE, error="; ".join(run.errors), counts=counts,
+                                  now=self._clock())
+        else:
+            sync_state.run_finished(db=db, source=SCHEDULE, counts=counts, now=self._clock())
+        sync_state.release_lease(db=db, source=SCHEDULE, holder=self.holder)
+        db.commit()
+        log.info("sync schedule: period of %s done (%s)", slot, "; ".join(run.errors) or "no errors")
+        return run
+
+    def _embed(self, db: Session) -> str:
+        """Vectors for the papers the syncs brought (in this worker's background thread: no page
+        or import waits for it)."""
+        if self.engine is None or not self.engine.semantic:
+            return "skipped (search by meaning is off)"
+        try:
+            bundled, _ = load_bundle(self.engine.model)
+            result = embed_pending(db=db, provider=self.engine.provider,
+                                   batch_size=self.settings.search_embed_batch_size, bundled=bundled)
+        except Exception as exc:  # noqa: BLE001 - digests still go out without new vectors
+            db.rollback()
+            log.error("sync schedule: embedding failed: %s", exc)
+            return f"failed: {exc}"
+        log.info("sync schedule: embed: %s", result.summary())
+        return result.summary()

@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from dailypapers.services.digest_scheduler import DigestScheduler
+from dailypapers.services.sync_schedule import SyncScheduler
 from dailypapers.settings import Settings
 from dailypapers.store.db import Database
 from dailypapers.web.caching import PageCache
@@ -39,11 +40,15 @@ def create_app(settings: Settings, database: Database | None = None, *,
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         # Off by default; cron/systemd timers run `dailypapers digest send` instead.
         _app.state.digest_scheduler = DigestScheduler.start_if_enabled(settings=settings, database=db)
+        # Off unless DAILYPAPERS_SYNC_SCHEDULE is set; one worker at a time runs each period.
+        _app.state.sync_scheduler = SyncScheduler.start_if_enabled(
+            settings=settings, database=db, engine=_app.state.search)
         if warm_model:
             _app.state.search.warm_model_in_background()
         yield
-        if _app.state.digest_scheduler is not None:
-            _app.state.digest_scheduler.stop()
+        for scheduler in (_app.state.digest_scheduler, _app.state.sync_scheduler):
+            if scheduler is not None:
+                scheduler.stop()
         if database is None:
             db.dispose()
 
