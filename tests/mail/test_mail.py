@@ -6,7 +6,9 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
 
-from dailypapers.mail import ConsoleMailer, MailError, SmtpMailer, compose, mailer_from_settings
+from dailypapers.mail import (
+    ConsoleSession, MailError, SmtpServer, SmtpSession, compose, session_from_settings,
+)
 from dailypapers.settings import Settings
 from tests.server import free_port
 
@@ -68,10 +70,11 @@ def test_compose_refuses_overriding_own_headers():
 
 def test_smtp_mailer_delivers_with_auth_to_a_real_server(smtp_server):
     controller, inbox = smtp_server
-    mailer = SmtpMailer(host="127.0.0.1", port=controller.port, security="none",
+    server = SmtpServer(host="127.0.0.1", port=controller.port, security="none",
                         username="mailer", password="s3cret", timeout=5)
-    mailer.send(compose(sender="noreply@example.org", to="Ada <ada@example.org>",
-                        subject="Grüße", text="body ✓"))
+    with SmtpSession(server) as mail:
+        mail.send(compose(sender="noreply@example.org", to="Ada <ada@example.org>",
+                          subject="Grüße", text="body ✓"))
     assert len(inbox.messages) == 1
     rcpts, raw = inbox.messages[0]
     assert rcpts == ["ada@example.org"]
@@ -82,25 +85,26 @@ def test_smtp_mailer_delivers_with_auth_to_a_real_server(smtp_server):
 
 def test_smtp_mailer_reports_a_wrong_password_as_mail_error(smtp_server):
     controller, inbox = smtp_server
-    mailer = SmtpMailer(host="127.0.0.1", port=controller.port, security="none",
+    server = SmtpServer(host="127.0.0.1", port=controller.port, security="none",
                         username="mailer", password="wrong", timeout=5)
-    with pytest.raises(MailError):
-        mailer.send(compose(sender="noreply@example.org", to="ada@example.org", subject="s", text="t"))
+    with pytest.raises(MailError), SmtpSession(server) as mail:
+        mail.send(compose(sender="noreply@example.org", to="ada@example.org", subject="s", text="t"))
     assert inbox.messages == []
 
 
 def test_smtp_mailer_reports_an_unreachable_server():
-    mailer = SmtpMailer(host="127.0.0.1", port=free_port(), security="none", timeout=2)
-    with pytest.raises(MailError, match="could not send"):
-        mailer.send(compose(sender="noreply@example.org", to="ada@example.org", subject="s", text="t"))
+    server = SmtpServer(host="127.0.0.1", port=free_port(), security="none", timeout=2)
+    with pytest.raises(MailError, match="unavailable"), SmtpSession(server) as mail:
+        mail.send(compose(sender="noreply@example.org", to="ada@example.org", subject="s", text="t"))
 
 
 def test_settings_choose_console_without_smtp_host_and_smtp_with_one():
     stream = io.StringIO()
-    console = mailer_from_settings(Settings(environment="test"), stream=stream)
-    assert isinstance(console, ConsoleMailer)
+    console = session_from_settings(Settings(environment="test"), stream=stream)
+    assert isinstance(console, ConsoleSession)
     console.send(compose(sender="noreply@example.org", to="ada@example.org", subject="Hi", text="t"))
     assert "Subject: Hi" in stream.getvalue()
-    smtp = mailer_from_settings(Settings(environment="test", smtp_host="mail.example.org",
-                                         smtp_port=465, smtp_security="ssl"))
-    assert isinstance(smtp, SmtpMailer) and smtp.security == "ssl" and smtp.port == 465
+    smtp = session_from_settings(Settings(environment="test", smtp_host="mail.example.org",
+                                          smtp_port=465, smtp_security="ssl"))
+    assert isinstance(smtp, SmtpSession)
+    assert smtp.server.security == "ssl" and smtp.server.port == 465

@@ -4,7 +4,7 @@ import io
 import pytest
 from sqlalchemy import select, update
 
-from dailypapers.mail import ConsoleMailer
+from dailypapers.mail import ConsoleSession
 from dailypapers.services import accounts, sessions
 from dailypapers.services.errors import Invalid, NotFound
 from dailypapers.store import PasswordReset, Role
@@ -73,7 +73,7 @@ def test_api_tokens_are_shown_once_and_revocable(db):
 
 def _reset_token(db, email: str) -> str:
     out = io.StringIO()
-    sent = accounts.send_password_reset(db=db, mailer=ConsoleMailer(out), email=email,
+    sent = accounts.send_password_reset(db=db, mailer=ConsoleSession(out), email=email,
                                         base_url="https://papers.example.org", sender="noreply@example.org",
                                         site_name="Daily Papers", ttl_minutes=30)
     assert sent
@@ -108,7 +108,7 @@ def test_password_reset_expires(db):
 def test_reset_for_unknown_address_sends_nothing(db):
     out = io.StringIO()
     assert not accounts.send_password_reset(
-        db=db, mailer=ConsoleMailer(out), email="nobody@example.org", base_url="http://x",
+        db=db, mailer=ConsoleSession(out), email="nobody@example.org", base_url="http://x",
         sender="noreply@example.org", site_name="DP", ttl_minutes=5)
     assert out.getvalue() == ""
 

@@ -20,13 +20,14 @@ import smtplib
 import socket
 import sys
 from collections.abc import Callable
+from email.headerregistry import Address
 from email.message import EmailMessage
 from email.policy import SMTP
 from types import TracebackType
 from typing import Protocol, TextIO
 
 from dailypapers.mail.message import MailError
-from dailypapers.mail.transport import SmtpMailer, mailer_from_settings
+from dailypapers.mail.transport import SmtpServer, smtp_server_from_settings
 from dailypapers.settings import Settings
 
 _LEADING_DOT = re.compile(rb"(?m)^\.")
@@ -61,10 +62,26 @@ Commit = Callable[[], bool]
 
 
 class MailSession(Protocol):
+    """The one way mail leaves: a digest run sends thousands of messages through one session, a
+    password reset sends one (``with session_from_settings(settings) as mail: mail.send(m)``)."""
+
+    @property
+    def where(self) -> str:
+        """Where messages go, for error messages ("mail.example.org:587", "the console")."""
+
+    def connect(self) -> None:
+        """Make sure the server can be reached now (raises ``ServerUnavailable``); ``send``
+        connects by itself, a run calls this first so it claims no work it cannot send."""
+
     def send(self, message: EmailMessage, *, commit: Commit | None = None) -> None:
         """Deliver ``message``; call ``commit`` right before the point of no return."""
 
     def close(self) -> None: ...
+
+    def __enter__(self) -> MailSession: ...
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None: ...
 
 
 # Headers are folded only past SMTP's hard limit: a folded List-Unsubscribe (long URLs with
@@ -81,7 +98,7 @@ def wire_bytes(message: EmailMessage) -> bytes:
 
 def _one_address(message: EmailMessage, header: str) -> str:
     value = message.get(header)
-    addresses = getattr(value, "addresses", ()) if value is not None else ()
+    addresses: tuple[Address, ...] = getattr(value, "addresses", ()) if value is not None else ()
     if len(addresses) != 1:
         raise MailError(f"{header} must hold exactly one address")
     return str(addresses[0].addr_spec)
@@ -90,8 +107,8 @@ def _one_address(message: EmailMessage, header: str) -> str:
 class SmtpSession:
     """One SMTP connection (opened lazily, re-opened after a drop) for a whole run."""
 
-    def __init__(self, mailer: SmtpMailer) -> None:
-        self.mailer = mailer
+    def __init__(self, server: SmtpServer) -> None:
+        self.server = server
         self._smtp: smtplib.SMTP | None = None
         self._fresh = False
 
@@ -104,20 +121,21 @@ class SmtpSession:
 
     @property
     def where(self) -> str:
-        return f"{self.mailer.host}:{self.mailer.port}"
+        return self.server.where
 
     def connect(self) -> None:
         """Open the connection now (a run checks the server before it claims any work)."""
         if self._smtp is not None:
             return
         try:
-            smtp = self.mailer._connect()
+            smtp = self.server.open()
             # The final dot is a separate small write: with Nagle's algorithm it would wait for
             # the (delayed) ACK of the body, ~40 ms per message.
-            smtp.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            if smtp.sock is not None:
+                smtp.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             smtp.ehlo_or_helo_if_needed()
-            if self.mailer.username:
-                smtp.login(self.mailer.username, self.mailer.password or "")
+            if self.server.username:
+                smtp.login(self.server.username, self.server.password or "")
         except (OSError, smtplib.SMTPException) as exc:
             raise ServerUnavailable(f"SMTP server {self.where} is unavailable: {exc}") from exc
         self._smtp, self._fresh = smtp, True
@@ -221,10 +239,13 @@ class ConsoleSession:
     def __enter__(self) -> ConsoleSession:
         return self
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
         self.close()
 
-    where = "the console"
+    @property
+    def where(self) -> str:
+        return "the console"
 
     def connect(self) -> None:
         return None
@@ -242,10 +263,7 @@ class ConsoleSession:
         return None
 
 
-def session_from_settings(settings: Settings, *, stream: TextIO | None = None
-                          ) -> SmtpSession | ConsoleSession:
-    """An SMTP session when ``smtp_host`` is set, else the console (as ``mailer_from_settings``)."""
-    mailer = mailer_from_settings(settings, stream=stream)
-    if isinstance(mailer, SmtpMailer):
-        return SmtpSession(mailer)
-    return ConsoleSession(stream)
+def session_from_settings(settings: Settings, *, stream: TextIO | None = None) -> MailSession:
+    """An SMTP session when ``smtp_host`` is set, else the console (the development default)."""
+    server = smtp_server_from_settings(settings)
+    return ConsoleSession(stream) if server is None else SmtpSession(server)

@@ -14,7 +14,7 @@ from sqlalchemy import delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from dailypapers.mail import MailError, Mailer, compose
+from dailypapers.mail import MailError, MailSession, compose
 from dailypapers.mail.message import check_address
 from dailypapers.services.errors import Invalid, NotFound
 from dailypapers.store import LoginSession, PasswordReset, Role, User
@@ -141,7 +141,7 @@ def update_profile(*, db: Session, user_id: int, display_name: str) -> User:
     return user
 
 
-def send_password_reset(*, db: Session, mailer: Mailer, email: str, base_url: str, sender: str,
+def send_password_reset(*, db: Session, mailer: MailSession, email: str, base_url: str, sender: str,
                         site_name: str, ttl_minutes: int) -> bool:
     """Mail a single-use reset link if an account has this address; say nothing otherwise.
 

@@ -23,7 +23,7 @@ from jinja2 import Environment
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from dailypapers.mail import MailError, Mailer, compose
+from dailypapers.mail import MailError, MailSession, compose
 from dailypapers.services.errors import Invalid, ServiceError
 from dailypapers.settings import Settings
 from dailypapers.store.base import utcnow
@@ -242,7 +242,7 @@ def subscribe(*, db: Session, email: str, user_id: int | None = None,
     return SubscribeResult(sub, send_confirmation=not recently)
 
 
-def request_subscription(*, db: Session, settings: Settings, mailer: Mailer,
+def request_subscription(*, db: Session, settings: Settings, mailer: MailSession,
                          templates: Environment, email: str, user_id: int | None = None,
                          email_verified: bool = False,
                          now: dt.datetime | None = None) -> SubscribeResult:

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from dailypapers.mail import MailError, mailer_from_settings
+from dailypapers.mail import MailError, session_from_settings
 from dailypapers.services import accounts, ratelimits, sessions
 from dailypapers.services.errors import Invalid, ServiceError
 from dailypapers.web.auth import (
@@ -124,10 +124,11 @@ def reset_request(request: Request, db: DB, email: Annotated[str, Form()] = "") 
     try:
         ratelimits.hit(db=db, rule=ratelimits.RESET_EMAIL, subject=email.strip(),
                        scale=settings.rate_limit_scale)
-        accounts.send_password_reset(db=db, mailer=mailer_from_settings(settings), email=email,
-                                     base_url=settings.base_url, sender=settings.mail_from,
-                                     site_name=settings.site_name,
-                                     ttl_minutes=settings.password_reset_minutes)
+        with session_from_settings(settings) as mail:
+            accounts.send_password_reset(db=db, mailer=mail, email=email,
+                                         base_url=settings.base_url, sender=settings.mail_from,
+                                         site_name=settings.site_name,
+                                         ttl_minutes=settings.password_reset_minutes)
     except Invalid as exc:
         return render(request, "account/reset_request.html", {"error": exc.message, "email": email},
                       status=400)

@@ -13,7 +13,7 @@ from fastapi.responses import HTMLResponse, Response
 from jinja2 import Environment
 from sqlalchemy.orm import Session
 
-from dailypapers.mail import mailer_from_settings
+from dailypapers.mail import session_from_settings
 from dailypapers.services import subscriptions as subs
 from dailypapers.services import topics
 from dailypapers.services.digests import mail_templates
@@ -85,9 +85,10 @@ def subscribe_submit(request: Request, db: DB,
     # their address, so it is still confirmed by mail like any other.
     own = member is not None and email.strip().casefold() == member.email.casefold()
     try:
-        subs.request_subscription(db=db, settings=settings, mailer=mailer_from_settings(settings),
-                                  templates=_mail_templates(request), email=email,
-                                  user_id=member.id if own else None)
+        with session_from_settings(settings) as mail:
+            subs.request_subscription(db=db, settings=settings, mailer=mail,
+                                      templates=_mail_templates(request), email=email,
+                                      user_id=member.id if own else None)
     except subs.SubscriptionError as exc:
         db.rollback()
         return _render(request, "subscribe.html",
