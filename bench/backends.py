@@ -89,7 +89,7 @@ def store_synthetic_vectors(url: str, model: str) -> int:
 
 def search_latency(url: str, data_dir: Path, vector_backend: str, repeats: int) -> dict[str, object]:
     from dailypapers.search.engine import SearchEngine
-    from dailypapers.search.service import SearchRequest, search_papers
+    from dailypapers.services.search import SearchRequest, search_papers
     from dailypapers.settings import Settings
     from dailypapers.store.db import Database
 

@@ -111,7 +111,7 @@ def run_one(server: str, n: int, repeats: int) -> dict:
     from dailypapers.search.engine import SearchEngine
     from dailypapers.search.query import parse_query
     from dailypapers.search.ranking import rank_query
-    from dailypapers.search.service import SearchRequest, search_papers
+    from dailypapers.services.search import SearchRequest, search_papers
     from dailypapers.settings import Settings
     from dailypapers.store.db import Database
 

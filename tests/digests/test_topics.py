@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from dailypapers.search.engine import SearchEngine
-from dailypapers.search.service import SearchFilters, SearchRequest, search_papers
+from dailypapers.services.search import SearchFilters, SearchRequest, search_papers
 from dailypapers.services import topics
 from dailypapers.services.imports import import_seeds
 from dailypapers.services.sample import SAMPLE_YEAR, sample_paths

@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 from sqlalchemy import func, select
 
-from dailypapers.search.service import SearchError, SearchFilters, SearchRequest, search_papers, similar_papers
+from dailypapers.services.search import SearchError, SearchFilters, SearchRequest, search_papers, similar_papers
 from dailypapers.store import Embedding, Paper
 
 GATED = "Gated Attention for Large Language Models: Non-linearity, Sparsity, and Attention-Sink-Free"

@@ -6,7 +6,7 @@ from sqlalchemy import select, update
 from dailypapers.search.bundle import load_bundle, write_bundle
 from dailypapers.search.embedder import count_candidates, embed_pending
 from dailypapers.search.engine import SearchEngine
-from dailypapers.search.service import SearchRequest, search_papers
+from dailypapers.services.search import SearchRequest, search_papers
 from dailypapers.services.curation import fix_metadata
 from dailypapers.store import Embedding, Paper, Role
 from dailypapers.store.base import utcnow

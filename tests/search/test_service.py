@@ -4,7 +4,7 @@ import numpy as np
 
 from dailypapers.search.embedder import store_vectors
 from dailypapers.search.engine import SearchEngine
-from dailypapers.search.service import SearchRequest, search_papers
+from dailypapers.services.search import SearchRequest, search_papers
 from tests.factories import make_paper
 
 

@@ -13,7 +13,7 @@ from dailypapers.cli.context import CliContext
 from dailypapers.search.bundle import load_bundle, write_bundle
 from dailypapers.search.embedder import count_candidates, embed_pending
 from dailypapers.search.engine import SearchEngine
-from dailypapers.search.service import MODES, SORTS, SearchError, SearchFilters, SearchRequest, search_papers
+from dailypapers.services.search import MODES, SORTS, SearchError, SearchFilters, SearchRequest, search_papers
 
 
 def _date(_ctx: click.Context, _param: click.Parameter, value: str | None) -> dt.date | None:

@@ -12,5 +12,4 @@ index that is fed from it and can be rebuilt from it with ``dailypapers index re
 - ``neighbours`` the dense step both vector backends implement; pgvector's (PostgreSQL) lives here
 - ``fusion``    reciprocal rank fusion (a pure function)
 - ``engine``    one object per process that owns the indexes (``app.state.search``)
-- ``service``   ``search_papers`` and ``similar_papers``: what the web, the CLI and feeds call
 """

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from dailypapers.search.engine import SearchEngine
-from dailypapers.search.service import similar_papers
+from dailypapers.services.search import similar_papers
 from dailypapers.services import comments
 from dailypapers.services.papers import PaperCard, get_card
 

@@ -16,7 +16,7 @@ from urllib.parse import urlencode
 from sqlalchemy.orm import Session
 
 from dailypapers.search.engine import SearchEngine
-from dailypapers.search.service import SearchFilters, SearchRequest, search_papers
+from dailypapers.services.search import SearchFilters, SearchRequest, search_papers
 from dailypapers.services.daily import latest_day
 from dailypapers.services.feeds import FeedInfo, build_feed
 from dailypapers.services.papers import PaperCard

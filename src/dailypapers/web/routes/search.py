@@ -18,7 +18,7 @@ from pydantic import Field, TypeAdapter
 from sqlalchemy.orm import Session
 
 from dailypapers.search.engine import SearchEngine
-from dailypapers.search.service import (
+from dailypapers.services.search import (
     MAX_PER_PAGE,
     Mode,
     SearchError,
