@@ -201,7 +201,7 @@ def main() -> None:
     name = "dpbench_backends"
     with tempfile.TemporaryDirectory(prefix="dp-backends-") as tmp:
         work = Path(tmp)
-        hf_lines = sum(1 for _ in open(HF_JSONL, "rb"))
+        hf_lines = HF_JSONL.read_bytes().count(b"\n")
         synthetic = work / "synthetic.jsonl"
         bench_import.write_synthetic(synthetic, max(0, args.papers - hf_lines))
         jsonl = [HF_JSONL, synthetic]

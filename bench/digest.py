@@ -34,6 +34,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+import contextlib
 
 ROOT = Path(__file__).resolve().parents[1]
 HF_JSONL = ROOT.parent / "shared" / "data" / "hf_daily_papers.jsonl"
@@ -101,11 +102,9 @@ def _free_port() -> int:
 
 def machine() -> dict[str, object]:
     model = platform.processor()
-    try:
-        model = next(line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo")
+    with contextlib.suppress(OSError, StopIteration):
+        model = next(line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
                      if line.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
     return {"cpu_count": os.cpu_count(), "cpu_model": model, "python": platform.python_version(),
             "sqlite": sqlite3.sqlite_version, "platform": platform.platform(),
             "load_average_at_start": [round(x, 2) for x in os.getloadavg()]}

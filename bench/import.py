@@ -38,6 +38,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+import contextlib
 
 ROOT = Path(__file__).resolve().parents[1]
 HF_JSONL = ROOT.parent / "shared" / "data" / "hf_daily_papers.jsonl"
@@ -227,15 +228,14 @@ def measure(path: Path, workdir: Path, backend: str, postgres_url: str,
 def machine() -> dict[str, object]:
     model = ""
     try:
-        model = next(line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo")
+        model = next(line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
                      if line.startswith("model name"))
     except (OSError, StopIteration):
         model = platform.processor()
     mem_kib = 0
-    try:
-        mem_kib = next(int(line.split()[1]) for line in open("/proc/meminfo") if line.startswith("MemTotal"))
-    except (OSError, StopIteration):
-        pass
+    with contextlib.suppress(OSError, StopIteration):
+        mem_kib = next(int(line.split()[1]) for line in Path("/proc/meminfo").read_text().splitlines()
+                       if line.startswith("MemTotal"))
     import sqlalchemy
 
     return {"cpu_count": os.cpu_count(), "cpu_model": model, "ram_gib": round(mem_kib / 2**20, 1),
@@ -286,7 +286,7 @@ def main() -> None:
         datasets: list[tuple[str, Path, dict[str, object]]] = []
         if not args.skip_hf:
             if HF_JSONL.exists():
-                lines = sum(1 for _ in open(HF_JSONL, "rb"))
+                lines = HF_JSONL.read_bytes().count(b"\n")
                 datasets.append(("hf_daily_papers.jsonl", HF_JSONL, {"papers": lines}))
             else:
                 print(f"skipping the HF dataset: {HF_JSONL} not found", file=sys.stderr)
@@ -297,14 +297,15 @@ def main() -> None:
         datasets.append((synthetic.name, synthetic, shape))
         for name, path, shape in datasets:
             for backend in args.backend:
-                profile = (args.out.parent / ("import_synthetic.prof" if backend == "sqlite" else f"import_synthetic_{backend}.prof")
-                           if args.profile and path == synthetic else None)
+                prof_name = "import_synthetic.prof" if backend == "sqlite" else f"import_synthetic_{backend}.prof"
+                profile = args.out.parent / prof_name if args.profile and path == synthetic else None
                 figures = measure(path, work, backend, args.postgres_url, profile)
                 entry = {"dataset": name, "backend": backend, "file_mib": round(path.stat().st_size / 2**20, 1),
                          **shape, **figures}
                 report["datasets"].append(entry)  # type: ignore[union-attr]
                 first, again = figures["runs"]  # type: ignore[misc]
-                print(f"{name} on {backend}: {first['created']:,} papers in {first['seconds']} s = {first['papers_per_s']:,} papers/s "
+                print(f"{name} on {backend}: {first['created']:,} papers in {first['seconds']} s = "
+                      f"{first['papers_per_s']:,} papers/s "
                       f"({first['cpu_seconds']} s CPU"
                       + (f" + {first['server_cpu_seconds']} s server CPU" if first["server_cpu_seconds"] is not None
                          else "") + "); "

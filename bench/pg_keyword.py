@@ -73,7 +73,7 @@ FTS_SEARCH = ("SELECT paper_id FROM paper_search, (SELECT {q} AS query) AS q WHE
 
 def _pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
 
 
 def _summary(seconds: list[float]) -> dict[str, float]:

@@ -56,7 +56,7 @@ QUERIES = [
 
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
 
 
 def rss_mb() -> float:
@@ -74,7 +74,7 @@ def documents(n: int, seed: int = 7):  # type: ignore[no-untyped-def]
     from dailypapers.search.documents import PaperText
 
     when = dt.datetime(2025, 1, 1)
-    real = [json.loads(line) for line in open(HF_JSONL, encoding="utf-8")][:n]
+    real = [json.loads(line) for line in HF_JSONL.read_text(encoding="utf-8").splitlines()][:n]
     batch: list[PaperText] = []
     counts: dict[str, int] = {}
     for i, rec in enumerate(real):

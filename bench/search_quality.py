@@ -52,8 +52,8 @@ def fake_arxiv_id(index: int) -> str:
 
 
 def load_collection() -> tuple[list[dict], list[dict], dict[str, dict[str, int]]]:
-    corpus = [json.loads(line) for line in open(CSFCUBE / "corpus.jsonl", encoding="utf-8")]
-    queries = [json.loads(line) for line in open(CSFCUBE / "queries.jsonl", encoding="utf-8")]
+    corpus = [json.loads(line) for line in (CSFCUBE / "corpus.jsonl").read_text(encoding="utf-8").splitlines()]
+    queries = [json.loads(line) for line in (CSFCUBE / "queries.jsonl").read_text(encoding="utf-8").splitlines()]
     qrels: dict[str, dict[str, int]] = collections.defaultdict(dict)
     with open(CSFCUBE / "qrels.tsv", encoding="utf-8") as fh:
         next(fh)

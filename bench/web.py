@@ -11,8 +11,8 @@ server, so it takes CPU from it: the figures are a floor. "cached" is the defaul
 (``DAILYPAPERS_PAGE_CACHE_SECONDS=5``); "uncached" (0) renders every request, showing the cost of
 the queries and templates (and of what other features add to a page, such as similar papers).
 The first requests to each worker are sent one by one and waited for, so one-time work
-(building the search index of a fresh data directory) is not measured. Results, with dataset size and machine facts (load average included:
-this machine is shared), go to ``bench/results/web.json``.
+(building the search index of a fresh data directory) is not measured. Results, with dataset size
+and machine facts (load average included: this machine is shared), go to ``bench/results/web.json``.
 """
 
 from __future__ import annotations
@@ -152,9 +152,9 @@ def load(url: str, seconds: int, connections: int) -> dict[str, float]:
     if shutil.which("wrk"):
         return run_wrk(url, seconds, connections)
     # A separate process, so the client's Python does not share the server's interpreter.
-    code = ("import asyncio, json, sys; sys.path.insert(0, %r); from web import _httpx_load; "
-            "print(json.dumps(asyncio.run(_httpx_load(%r, %d, %d))))"
-            % (str(Path(__file__).parent), url, seconds, connections))
+    code = (f"import asyncio, json, sys; sys.path.insert(0, {str(Path(__file__).parent)!r}); "
+            "from web import _httpx_load; "
+            f"print(json.dumps(asyncio.run(_httpx_load({url!r}, {int(seconds)}, {int(connections)}))))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     return json.loads(out)  # type: ignore[no-any-return]
 

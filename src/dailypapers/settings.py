@@ -179,7 +179,7 @@ class Settings(BaseSettings):
     )
 
     @model_validator(mode="after")
-    def _refuse_default_secret(self) -> "Settings":
+    def _refuse_default_secret(self) -> Settings:
         if self.environment != "development" and self.secret_key == DEFAULT_SECRET:
             raise ValueError(
                 "DAILYPAPERS_SECRET_KEY must be set to a private value when "
@@ -188,7 +188,7 @@ class Settings(BaseSettings):
         return self
 
     @model_validator(mode="after")
-    def _pgvector_needs_postgresql(self) -> "Settings":
+    def _pgvector_needs_postgresql(self) -> Settings:
         if self.search_vector_backend == "pgvector" and self.is_sqlite:
             raise ValueError("DAILYPAPERS_SEARCH_VECTOR_BACKEND=pgvector needs a PostgreSQL database "
                              "(DAILYPAPERS_DATABASE_URL is SQLite); use auto or memory")

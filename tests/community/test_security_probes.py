@@ -148,7 +148,7 @@ def test_sql_injection_strings_are_stored_and_shown_as_text(site, payload):
 
 def _actions(site) -> list[tuple[str, str, dict[str, str]]]:
     p = paper(site)
-    return [("/papers/{}".format(p.key), f"/papers/{p.key}/upvote", {}),
+    return [(f"/papers/{p.key}", f"/papers/{p.key}/upvote", {}),
             (f"/papers/{p.key}", f"/papers/{p.key}/comments", {"body": "hi"}),
             ("/account", "/account/tokens", {"name": "t"}),
             ("/orgs/new", "/orgs/new", {"handle": f"h{next(_n)}", "name": "n"}),
@@ -160,7 +160,7 @@ def _actions(site) -> list[tuple[str, str, dict[str, str]]]:
 def test_form_posts_without_the_right_csrf_token_are_403(site, token):
     http = member(site)
     other = member(site)
-    for page, action, data in _actions(site):
+    for _page, action, data in _actions(site):
         if token == "missing":
             sent = dict(data)
         elif token == "wrong":

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from dailypapers.services.search import SearchError, SearchFilters, SearchRequest, search_papers, similar_papers
 from dailypapers.store import Embedding, Paper
+import itertools
 
 GATED = "Gated Attention for Large Language Models: Non-linearity, Sparsity, and Attention-Sink-Free"
 LASP2 = "LASP-2: Rethinking Sequence Parallelism for Linear Attention and Its Hybrid"
@@ -84,7 +85,7 @@ def test_sorts_reorder_the_relevant_papers(catalog):
     by_votes = [h.card.upvotes for h in _search(catalog, q="video generation", sort="upvotes", per_page=30).hits]
     assert by_votes == sorted(by_votes, reverse=True)
     newest = [h.card.published_at for h in _search(catalog, q="video generation", sort="newest", per_page=30).hits]
-    assert all(a >= b for a, b in zip(newest, newest[1:], strict=False) if a and b)
+    assert all(a >= b for a, b in itertools.pairwise(newest) if a and b)
     trending = _search(catalog, q="video generation", sort="trending", per_page=10)
     assert len(trending.hits) == 10
 

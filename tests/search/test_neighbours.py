@@ -88,7 +88,7 @@ def test_the_first_query_creates_the_hnsw_index_and_searches_through_it(settings
         extra = db.scalars(select(Paper.id).where(Paper.title.like("Test paper number %"))).all()
         vectors = rng.normal(size=(len(extra), 384)).astype(np.float32)
         vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-        store_vectors(db=db, model=engine.model, rows=[(pid, "h", v) for pid, v in zip(extra, vectors)])
+        store_vectors(db=db, model=engine.model, rows=[(pid, "h", v) for pid, v in zip(extra, vectors, strict=True)])
         db.commit()
         assert not db.scalar(text("SELECT 1 FROM pg_indexes WHERE indexname = :n"), {"n": name})
     statements: list[tuple[str, object]] = []

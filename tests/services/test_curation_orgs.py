@@ -14,8 +14,8 @@ def test_feature_move_and_unfeature(db):
     paper = make_paper(db, featured_on=None)
     with pytest.raises(Forbidden):
         curation.feature(db=db, user=member, paper_key=paper.key, day=dt.date(2026, 1, 5))
-    assert curation.feature(db=db, user=curator, paper_key=paper.key, day=dt.date(2026, 1, 5)).day == dt.date(2026, 1, 5)
-    assert curation.feature(db=db, user=curator, paper_key=paper.key, day=dt.date(2026, 1, 6)).day == dt.date(2026, 1, 6)
+    for day in (dt.date(2026, 1, 5), dt.date(2026, 1, 6)):
+        assert curation.feature(db=db, user=curator, paper_key=paper.key, day=day).day == day
     curation.unfeature(db=db, user=curator, paper_key=paper.key)
     assert db.scalar(select(DailyEntry.id).where(DailyEntry.paper_id == paper.id)) is None
 

@@ -41,7 +41,7 @@ def test_period_page_paginates(db):
 
 
 def test_latest_cards_takes_the_newest_days_that_have_papers(db):
-    old, mid, new_low, new_high = _days(db, (dt.date(2025, 1, 1), 9), (dt.date(2025, 1, 5), 1),
+    _old, mid, new_low, new_high = _days(db, (dt.date(2025, 1, 1), 9), (dt.date(2025, 1, 5), 1),
                                         (dt.date(2025, 1, 8), 2), (dt.date(2025, 1, 8), 4))
     assert [c.id for c in daily.latest_cards(db=db, days=2)] == [new_high.id, new_low.id, mid.id]
     assert daily.latest_cards(db=db, days=0) == []

@@ -53,7 +53,7 @@ def _assert_same_sample(source, target, *, per_table: int = 60) -> int:
     rng = random.Random(5)
     compared = 0
     for table in data_tables():
-        first_pk = list(table.primary_key.columns)[0]
+        first_pk = next(iter(table.primary_key.columns))
         keys = source.execute(select(first_pk).distinct()).scalars().all()
         sample = rng.sample(keys, min(per_table, len(keys)))
         want = _rows(source, table, sample)

@@ -8,12 +8,12 @@ from dailypapers.services.papers import AuthorRef, OrgRef, PaperCard
 
 
 def _card(n: int, **kw) -> PaperCard:
-    values = dict(
-        id=n, key=f"2501.{n:05d}", arxiv_id=f"2501.{n:05d}", title=f"Paper {n}",
-        abstract=f"Abstract {n}", authors=(AuthorRef(1, "Ada Lovelace"), AuthorRef(2, "Alan Turing")),
-        num_authors=None, published_at=dt.datetime(2025, 1, 1), upvotes=n, num_comments=0,
-        github_repo=None, project_page=None, featured_on=dt.date(2025, 1, 2), submitted_at=None,
-        submitted_by=None, organization=None)
+    values = {
+        "id": n, "key": f"2501.{n:05d}", "arxiv_id": f"2501.{n:05d}", "title": f"Paper {n}",
+        "abstract": f"Abstract {n}", "authors": (AuthorRef(1, "Ada Lovelace"), AuthorRef(2, "Alan Turing")),
+        "num_authors": None, "published_at": dt.datetime(2025, 1, 1), "upvotes": n, "num_comments": 0,
+        "github_repo": None, "project_page": None, "featured_on": dt.date(2025, 1, 2), "submitted_at": None,
+        "submitted_by": None, "organization": None}
     values.update(kw)
     return PaperCard(**values)
 
@@ -49,7 +49,7 @@ def test_markup_and_control_characters_are_escaped_not_broken(fmt):
     # Readers get the abstract as text: the markup arrives escaped, control characters dropped.
     summary = parsed.entries[0].summary
     assert "abc" in summary and "onerror" in summary
-    assert "<img" not in summary or fmt == "atom" and parsed.entries[0].summary_detail.type == "text/plain"
+    assert "<img" not in summary or (fmt == "atom" and parsed.entries[0].summary_detail.type == "text/plain")
 
 
 def test_same_cards_same_bytes():

@@ -262,7 +262,8 @@ def test_hf_json_files_that_are_not_lists_are_rejected_whole(db, tmp_path: Path,
 
 def test_hf_json_bad_items_are_reported_by_their_line(db, tmp_path: Path):
     items = json.loads(HF_API[0].read_text())[:2]
-    text = "[\n" + json.dumps(items[0]) + ",\n  42,\n" + json.dumps({"paper": {}}) + ",\n" + json.dumps(items[1]) + "\n]"
+    text = ("[\n" + json.dumps(items[0]) + ",\n  42,\n" + json.dumps({"paper": {}}) + ",\n"
+            + json.dumps(items[1]) + "\n]")
     path = tmp_path / "items.json"
     path.write_text(text)
     result = import_hf_json(db=db, paths=[path])

@@ -75,9 +75,11 @@ def test_arxiv_error_entry_with_http_400_is_an_invalid_id(arxiv: RecordedArxiv):
     # fetch() refuses "abc" before asking, so hand the recorded answer to the client directly.
     response = httpx.get(arxiv.url, params={"id_list": "abc"})
     assert response.status_code == 400
-    with ArxivClient(base_url=arxiv.url, min_interval=0) as c:
-        with pytest.raises(ArxivInvalidId, match="incorrect id format for abc"):
-            c.read_response(response)
+    with (
+        ArxivClient(base_url=arxiv.url, min_interval=0) as c,
+        pytest.raises(ArxivInvalidId, match="incorrect id format for abc"),
+    ):
+        c.read_response(response)
 
 
 def test_malformed_entries_in_a_response_are_a_bad_response(client: ArxivClient):
@@ -97,24 +99,27 @@ def test_withdrawn_papers_carry_withdrawn_at(client: ArxivClient):
     ("rss", ArxivBadResponse, "not an Atom feed"),
 ])
 def test_failing_service_raises_a_clear_error(arxiv: RecordedArxiv, mode, error, message):
-    with ArxivClient(base_url=arxiv.endpoint(mode), min_interval=0) as c:
-        with pytest.raises(error, match=message):
-            c.fetch_one("1605.08386")
+    with ArxivClient(base_url=arxiv.endpoint(mode), min_interval=0) as c, pytest.raises(error, match=message):
+        c.fetch_one("1605.08386")
 
 
 def test_a_server_that_never_answers_times_out(arxiv: RecordedArxiv):
-    with ArxivClient(base_url=arxiv.endpoint("stall"), timeout=0.3, min_interval=0) as c:
-        with pytest.raises(ArxivUnavailable, match="did not answer in time"):
-            c.fetch_one("1605.08386")
+    with (
+        ArxivClient(base_url=arxiv.endpoint("stall"), timeout=0.3, min_interval=0) as c,
+        pytest.raises(ArxivUnavailable, match="did not answer in time"),
+    ):
+        c.fetch_one("1605.08386")
 
 
 def test_unreachable_host_is_unavailable():
     with socket.socket() as sock:  # a port that was free a moment ago and has no listener
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    with ArxivClient(base_url=f"http://127.0.0.1:{port}/api/query", min_interval=0) as c:
-        with pytest.raises(ArxivUnavailable, match="cannot reach arXiv"):
-            c.fetch_one("1605.08386")
+    with (
+        ArxivClient(base_url=f"http://127.0.0.1:{port}/api/query", min_interval=0) as c,
+        pytest.raises(ArxivUnavailable, match="cannot reach arXiv"),
+    ):
+        c.fetch_one("1605.08386")
 
 
 def test_requests_are_spaced_by_min_interval(arxiv: RecordedArxiv):

@@ -66,7 +66,8 @@ def test_year_option_applies_only_to_dates_without_year():
 
 
 def test_stray_dot_and_lone_date_blocks_are_ignored():
-    text = "Nov 20\n\nTitle A\n\nAbstract A.\n\n·\n\nNov 1, 2024\n\nTitle B\n\nAbstract B.\n\n  • 2 authors\n·\nMay 4 3\n"
+    text = ("Nov 20\n\nTitle A\n\nAbstract A.\n\n·\n\nNov 1, 2024\n\nTitle B\n\nAbstract B.\n\n"
+            "  • 2 authors\n·\nMay 4 3\n")
     records, rejected = parse_seed_page(text, year=2025)
     assert [r.title for r in records] == ["Title A", "Title B"]
     assert records[1].num_authors == 2 and records[1].upvotes == 3

@@ -93,7 +93,7 @@ def test_hnsw_index_serves_nearest_papers_for_each_model(db):
     query = _unit(rng, 16)
 
     def cosine(a: list[float], b: list[float]) -> float:
-        return 1 - sum(x * y for x, y in zip(a, b))
+        return 1 - sum(x * y for x, y in zip(a, b, strict=True))
 
     exact = sorted(wide, key=lambda pid: cosine(_as_float32(wide[pid]), _as_float32(query)))[:5]
     found = nearest_papers(db=db, model="wide", query=query, limit=5, ef_search=200)

@@ -1,6 +1,5 @@
 """Acceptance: headless Chromium (with JavaScript off) reads the site like a visitor does."""
 
-import datetime as dt
 
 import pytest
 from sqlalchemy import select

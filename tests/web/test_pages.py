@@ -86,7 +86,7 @@ def test_paper_page_shows_everything_about_the_paper(client, db):
     assert "Featured on Jan 2, 2024" in text and 'href="/papers/date/2024-01-02"' in page
     assert "Submitted by AK" in text and "Published on Dec 27, 2023" in text
     assert 'aria-label="17 upvotes"' in page and "Comments (4)" in text
-    assert f"<title>PanGu-π: Enhancing Language Model Architectures — " in page
+    assert "<title>PanGu-π: Enhancing Language Model Architectures — " in page
     assert client.get("/papers/2312.17276v2", follow_redirects=False).headers["location"] == "/papers/2312.17276"
     assert paper.key == "2312.17276"
 

@@ -13,6 +13,7 @@ from dailypapers.cli.context import CliContext
 from dailypapers.search.bundle import load_bundle, write_bundle
 from dailypapers.search.embedder import count_candidates, embed_pending
 from dailypapers.search.engine import SearchEngine
+from dailypapers.services.exports import count_papers
 from dailypapers.services.search import MODES, SORTS, SearchError, SearchFilters, SearchRequest, search_papers
 
 
@@ -111,14 +112,10 @@ def index_group() -> None:
 @click.pass_obj
 def rebuild_cmd(ctx: CliContext, keyword: bool, vectors: bool) -> None:
     """Rebuild the search indexes from the database (it stays searchable meanwhile)."""
-    from sqlalchemy import func, select
-
-    from dailypapers.store import Paper
-
     engine = SearchEngine(ctx.settings)
     with ctx.session() as session:
         if keyword:
-            total = session.scalar(select(func.count()).select_from(Paper)) or 0
+            total = count_papers(db=session)
             with ctx.progress("indexing", total) as bar:
                 task = bar.add_task("keyword index", total=total)
                 count = engine.keyword.rebuild(session, progress=lambda n: bar.advance(task, n))

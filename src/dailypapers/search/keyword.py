@@ -248,7 +248,7 @@ class KeywordIndex:
         if not clauses:
             return None
         for word in parsed.excluded:
-            for occur, query in self._term_clauses(word):
+            for _occur, query in self._term_clauses(word):
                 clauses.append((Occur.MustNot, query))
         return tantivy.Query.boolean_query(clauses)
 

@@ -264,7 +264,7 @@ class VectorIndex:
             log.info("vector index at %s not loaded (%s); building it from the database", self.path, exc)
             return False
         self._store = store
-        self._stale = set(int(s) for s in stale)
+        self._stale = {int(s) for s in stale}
         self._position = {int(pid): pos for pos, pid in enumerate(ids) if pos not in self._stale}
         self._delta_stamps = {}
         mark = params.get("watermark")

@@ -263,7 +263,7 @@ def _upsert_batch(db: Session, records: list[PaperRecord], result: ImportResult)
         _apply_updates(db, changed)
     touched_authors = _sync_authors(db, list(zip(ids, new_records, strict=True)), matched)
     touched_entries = _sync_entries(db, [(row, rec) for row, rec in
-                                         zip(_rows(groups, new_rows), (g[1] for g in groups.values()))])
+                                         zip(_rows(groups, new_rows), (g[1] for g in groups.values()), strict=True)])
     changed_ids = {existing["id"] for existing, _, _ in changed} | touched_authors | touched_entries
     matched_ids = {existing["id"] for existing, _ in matched if existing.get("id")}
     if touched_authors or touched_entries:

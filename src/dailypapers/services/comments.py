@@ -92,6 +92,12 @@ def delete_comment(*, db: Session, user: User, comment_id: int) -> Comment:
     return comment
 
 
+def comment_url(*, db: Session, comment: Comment) -> str:
+    """Where a comment is shown: its paper's page, scrolled to it."""
+    key = db.scalar(select(Paper.key).where(Paper.id == comment.paper_id))
+    return f"/papers/{key}#comment-{comment.id}"
+
+
 def get_comment(*, db: Session, comment_id: int) -> Comment:
     comment = db.get(Comment, comment_id)
     if comment is None or comment.deleted_at is not None:

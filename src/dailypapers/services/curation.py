@@ -25,6 +25,13 @@ def _paper(db: Session, key: str) -> Paper:
     return paper
 
 
+def curation_view(*, db: Session, user: User, paper_key: str) -> tuple[Paper, DailyEntry | None]:
+    """The paper a curator is about to edit, and the day it is featured on (if any)."""
+    _curator(user)
+    paper = _paper(db, paper_key)
+    return paper, db.scalar(select(DailyEntry).where(DailyEntry.paper_id == paper.id))
+
+
 def feature(*, db: Session, user: User, paper_key: str, day: dt.date) -> DailyEntry:
     """Feature the paper on ``day`` (moving it there if it is featured on another day)."""
     _curator(user)

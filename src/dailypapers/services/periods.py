@@ -52,7 +52,8 @@ class Period:
             return self.start.strftime("%b %-d, %Y")
         if self.kind == "week":
             last = self.end - dt.timedelta(days=1)
-            return f"Week {self.start.isocalendar()[1]}, {self.start.strftime('%b %-d')} – {last.strftime('%b %-d, %Y')}"
+            return (f"Week {self.start.isocalendar()[1]}, "
+                    f"{self.start.strftime('%b %-d')} – {last.strftime('%b %-d, %Y')}")
         return self.start.strftime("%B %Y")
 
     @property

@@ -17,7 +17,8 @@ from markupsafe import Markup, escape
 
 # Pandoc's rule for inline math: the opening $ has a non-space right after it, the closing $ a
 # non-space right before it and no digit after it ("costs $5 and $10" is not math).
-_MATH = re.compile(r"(?<![\\$])\$\$(?P<display>[^$]{1,400}?)\$\$|(?<![\\$])\$(?P<inline>[^\s$](?:[^$]{0,300}?[^\s\\$])?)\$(?!\d)")
+_MATH = re.compile(r"(?<![\\$])\$\$(?P<display>[^$]{1,400}?)\$\$"
+                   r"|(?<![\\$])\$(?P<inline>[^\s$](?:[^$]{0,300}?[^\s\\$])?)\$(?!\d)")
 _WRAPPERS = re.compile(
     r"\\(?:mathbf|mathrm|mathit|mathsf|mathtt|mathcal|mathbb|mathfrak|boldsymbol|text|textbf|"
     r"textit|texttt|emph|operatorname|bm|hat|tilde|bar|vec|overline|underline|widetilde|widehat)"

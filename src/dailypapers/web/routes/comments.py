@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from dailypapers.services import comments, ratelimits
 from dailypapers.services.errors import Forbidden
-from dailypapers.store import Comment, Paper
+from dailypapers.store import Comment
 from dailypapers.web.auth import CSRF, ApiUser, CurrentUser, limit_by_user, render
 from dailypapers.web.deps import get_db
 
@@ -21,8 +21,7 @@ DB = Annotated[Session, Depends(get_db)]
 
 
 def _at(db: Session, comment: Comment) -> Response:
-    key = db.get(Paper, comment.paper_id).key  # type: ignore[union-attr]
-    return RedirectResponse(f"/papers/{key}#comment-{comment.id}", status_code=303)
+    return RedirectResponse(comments.comment_url(db=db, comment=comment), status_code=303)
 
 
 @router.post("/papers/{key:path}/comments", dependencies=[*CSRF, limit_by_user(ratelimits.COMMENT_USER)])

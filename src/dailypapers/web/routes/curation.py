@@ -7,12 +7,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dailypapers.services import curation
-from dailypapers.services.errors import Invalid, NotFound
-from dailypapers.store import DailyEntry, Paper
+from dailypapers.services.errors import Invalid
 from dailypapers.web.auth import CSRF, Curator, render
 from dailypapers.web.deps import get_db
 
@@ -29,10 +27,7 @@ def _day(value: str) -> dt.date:
 
 @router.get("/papers/{key:path}/curate")
 def curate_page(request: Request, key: str, db: DB, user: Curator) -> Response:
-    paper = db.scalar(select(Paper).where(Paper.key == key))
-    if paper is None:
-        raise NotFound(f"no paper {key!r}")
-    entry = db.scalar(select(DailyEntry).where(DailyEntry.paper_id == paper.id))
+    paper, entry = curation.curation_view(db=db, user=user, paper_key=key)
     return render(request, "community/curate.html", {"paper": paper, "entry": entry})
 
 

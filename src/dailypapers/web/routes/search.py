@@ -40,7 +40,8 @@ router = APIRouter()
 DB = Annotated[Session, Depends(get_db)]
 FEED_ITEMS = 50
 
-Q = Annotated[str, Query(max_length=10_000, description="Any text: words, \"a phrase\", -excluded, an arXiv id or URL.")]
+Q = Annotated[str, Query(max_length=10_000,
+                         description="Any text: words, \"a phrase\", -excluded, an arXiv id or URL.")]
 SortQ = Annotated[Sort, Query(description="relevance, trending, newest or upvotes.")]
 ModeQ = Annotated[Mode, Query(description="hybrid (keywords + meaning), keyword or semantic.")]
 DateQ = Annotated[dt.date | None, Query(description="YYYY-MM-DD")]
