@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install bench clean
+.PHONY: run test lint install bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,9 +17,17 @@ install: $(STAMP)
 run: install
 	$(BIN)/dailypapers serve --host 127.0.0.1 --port 8000
 
+# The gate (docs/reliability.md "Gate"): ruff, mypy strict on src/, the layer contract of
+# docs/architecture.md (import-linter) and no SQL in routes or commands. `make test` runs it first.
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+	PYTHONPATH=src $(BIN)/lint-imports --no-cache
+	$(BIN)/python -m tests.lint.no_sql
+
 # SQLite always; then PostgreSQL when DAILYPAPERS_TEST_POSTGRES_URL is set or in CI (where a
 # missing server fails the run). docs/postgresql.md shows how to start a local test server.
-test: install
+test: install lint
 	DAILYPAPERS_TEST_BACKEND=sqlite $(BIN)/python -m pytest
 	@if [ -n "$$DAILYPAPERS_TEST_POSTGRES_URL" ] || [ "$$CI" = "true" ]; then \
 	  echo "== the same suite on PostgreSQL =="; \

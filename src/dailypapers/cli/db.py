@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
+from rich.progress import TaskID
 from sqlalchemy import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 
@@ -60,7 +61,7 @@ def copy_cmd(ctx: CliContext, source_url: str, target_url: str, batch_size: int,
     source = _open(source_url, must_exist=True)
     target = _open(target_url, must_exist=False)
     progress = ctx.progress("copying", total=None)
-    tasks: dict[str, int] = {}
+    tasks: dict[str, TaskID] = {}
 
     def advance(table: str, done: int, total: int) -> None:
         if table not in tasks:

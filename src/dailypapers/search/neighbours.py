@@ -53,7 +53,7 @@ class PgVectorNeighbours:
         if self.dim is None or limit <= 0:
             return []
         # The HNSW scan returns at most ef_search rows: ask for as many as the caller wants.
-        pairs = nearest_papers(db=self.db, model=self.model, query=np.asarray(query, dtype=np.float32),
+        pairs = nearest_papers(db=self.db, model=self.model, query=np.asarray(query, dtype=np.float32).tolist(),
                                limit=limit, ef_search=max(self.ef_search, limit))
         return [(pid, 1.0 - distance) for pid, distance in pairs]
 

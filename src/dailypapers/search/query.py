@@ -76,11 +76,11 @@ def parse_query(raw: str) -> ParsedQuery:
     pos = 0
     for match in _PHRASE.finditer(text):
         rest.append(text[pos:match.start()])
-        words = tuple(_WORD.findall(match.group(1)))
-        if len(words) > 1:
-            phrases.append(words)
+        quoted = tuple(_WORD.findall(match.group(1)))
+        if len(quoted) > 1:
+            phrases.append(quoted)
         else:
-            rest.append(" ".join(words))  # a quoted single word is just a word
+            rest.append(" ".join(quoted))  # a quoted single word is just a word
         pos = match.end()
     rest.append(text[pos:].replace('"', " "))
     words: list[str] = []

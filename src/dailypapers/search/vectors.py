@@ -80,7 +80,7 @@ class _Store:
             keep = positions[0] >= 0
             return positions[0][keep], scores[0][keep]
         if self._blas is None:
-            from threadpoolctl import ThreadpoolController
+            from threadpoolctl import ThreadpoolController  # type: ignore[import-untyped]  # no py.typed
 
             self._blas = ThreadpoolController()
         # One thread: a matrix-vector product is memory-bound, and a second BLAS thread waiting for
@@ -93,8 +93,8 @@ class _Store:
 
     def vectors_at(self, positions: np.ndarray) -> np.ndarray:
         if self.hnsw is not None:
-            return self.hnsw.reconstruct_batch(positions.astype(np.int64))
-        return self.matrix[positions]
+            return np.asarray(self.hnsw.reconstruct_batch(positions.astype(np.int64)))
+        return np.asarray(self.matrix[positions])
 
 
 class VectorIndex:

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from feedgen.feed import FeedGenerator
+from feedgen.feed import FeedGenerator  # type: ignore[import-untyped]  # ships no py.typed
 
 from dailypapers.services.papers import PaperCard
 
@@ -89,4 +89,5 @@ def build_feed(*, info: FeedInfo, cards: Sequence[PaperCard], fmt: FeedFormat, b
             entry.dc.dc_creator(_xml_text(", ".join(names)))
         if card.organization is not None:
             entry.category(term=card.organization.handle, label=_xml_text(card.organization.name))
-    return fg.rss_str(pretty=False) if fmt == "rss" else fg.atom_str(pretty=False)
+    document: bytes = fg.rss_str(pretty=False) if fmt == "rss" else fg.atom_str(pretty=False)
+    return document

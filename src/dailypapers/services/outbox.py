@@ -25,7 +25,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from sqlalchemy import and_, false, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, false, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from dailypapers.mail.session import (
@@ -63,7 +63,7 @@ class OutboxPolicy:
                    failures_before_pause=settings.digest_failures_before_pause)
 
     def backoff(self, attempts: int) -> dt.timedelta:
-        return min(self.retry_base * (2 ** max(attempts - 1, 0)), self.retry_max)
+        return min(self.retry_base * (1 << max(attempts - 1, 0)), self.retry_max)
 
 
 @dataclass
@@ -133,8 +133,8 @@ def _dead_local_workers(*, db: Session, now: dt.datetime) -> list[str]:
         Delivery.status == "claimed", Delivery.lease_until >= now)).all()
     db.commit()  # end the read before a write (SQLite upgrades a read lock badly)
     dead = []
-    for holder in holders:
-        name, _, pid = (holder or "").rpartition(":")
+    for holder in filter(None, holders):
+        name, _, pid = holder.rpartition(":")
         if name != host or not pid.isdigit() or int(pid) == os.getpid():
             continue
         try:
@@ -179,16 +179,17 @@ def claim(*, db: Session, worker: str, policy: OutboxPolicy, limit: int | None =
 
 # --- one delivery -------------------------------------------------------------------------
 
-def _guarded(delivery: Delivery, status: str) -> list[object]:
+def _guarded(delivery: Delivery, status: str) -> list[ColumnElement[bool]]:
     return [Delivery.id == delivery.id, Delivery.claim_token == delivery.claim_token,
             Delivery.status == status]
 
 
 def _settle(db: Session, delivery: Delivery, *, status: str, from_status: str = "claimed",
             **values: object) -> bool:
-    done = db.execute(update(Delivery).where(*_guarded(delivery, from_status))
+    done: bool = db.execute(update(Delivery).where(*_guarded(delivery, from_status))
                       .values(status=status, **values)
-                      .execution_options(synchronize_session=False)).rowcount == 1
+                      .execution_options(synchronize_session=False)
+                      ).rowcount == 1  # type: ignore[attr-defined]  # DML gives a CursorResult
     db.commit()
     return done
 
@@ -245,10 +246,11 @@ def _deliver_one(*, db: Session, mail: MailSession, run: DigestRun, delivery: De
     message_id = str(message["Message-ID"])
 
     def commit() -> bool:
-        done = db.execute(update(Delivery).where(*_guarded(delivery, "claimed")).values(
+        done: bool = db.execute(update(Delivery).where(*_guarded(delivery, "claimed")).values(
             status="sent", sent_at=utcnow(), message_id=message_id, subject=digest.subject[:300],
             paper_keys=digest.paper_keys, attempts=Delivery.attempts + 1, last_error=None,
-            lease_until=None).execution_options(synchronize_session=False)).rowcount == 1
+            lease_until=None).execution_options(synchronize_session=False)
+        ).rowcount == 1  # type: ignore[attr-defined]  # DML gives a CursorResult
         if done and sub.failure_count:
             sub.failure_count = 0
         db.commit()

@@ -12,8 +12,9 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass
+from typing import cast
 
-from sqlalchemy import case, insert, literal, select, update
+from sqlalchemy import Table, case, delete, insert, literal, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -74,7 +75,7 @@ def hit(*, db: Session, rule: Rule, subject: str, scale: float = 1.0, now_ms: in
     period, interval = params
     now = _now_ms() if now_ms is None else now_ms
     key = _key(rule, subject)
-    t = RateLimit.__table__
+    t = cast(Table, RateLimit.__table__)  # a declarative model always maps a Table
     for _ in range(3):
         base = case((t.c.tat_ms > now, t.c.tat_ms), else_=literal(now))
         allowed = db.execute(
@@ -111,5 +112,5 @@ def check(*, db: Session, rule: Rule, subject: str, scale: float = 1.0, now_ms: 
 
 def reset(*, db: Session, rule: Rule, subject: str) -> None:
     """Forget a key's history (after a successful login the account's failures no longer count)."""
-    db.execute(RateLimit.__table__.delete().where(RateLimit.key == _key(rule, subject)))
+    db.execute(delete(RateLimit).where(RateLimit.key == _key(rule, subject)))
     db.commit()

@@ -181,7 +181,7 @@ def _read_token(*, db: Session, secret: str, token: str, purpose: str,
         raise TokenError("This link is not valid. Please use the link from your most recent mail.")
     serializer = _serializer(secret, purpose)
     try:
-        payload = serializer.loads(token, max_age=max_age.total_seconds() if max_age else None)
+        payload = serializer.loads(token, max_age=int(max_age.total_seconds()) if max_age else None)
     except SignatureExpired as exc:
         raise TokenError("This link has expired. Please subscribe again to get a new one.") from exc
     except BadSignature as exc:

@@ -16,6 +16,7 @@ code cannot drift apart.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Protocol, TypeVar
@@ -42,7 +43,7 @@ SOURCE = ("Paul Graham, news.arc (Arc 3.1), frontpage-rank; A. Salihefendic, "
 
 def trending_score(*, upvotes: int, age_hours: float) -> float:
     """``upvotes / (age_hours + AGE_OFFSET_HOURS) ** GRAVITY``; negative inputs count as zero."""
-    return max(upvotes, 0) / (max(age_hours, 0.0) + AGE_OFFSET_HOURS) ** GRAVITY
+    return max(upvotes, 0) / math.pow(max(age_hours, 0.0) + AGE_OFFSET_HOURS, GRAVITY)
 
 
 def age_hours(*, featured_at: dt.datetime, as_of: dt.datetime) -> float:

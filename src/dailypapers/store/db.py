@@ -38,7 +38,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     """
     url = normalize_url(url)
     if url.startswith("sqlite"):
-        connect_args = {"check_same_thread": False, "timeout": 30}
+        connect_args: dict[str, object] = {"check_same_thread": False, "timeout": 30}
         engine = create_engine(url, connect_args=connect_args, **kwargs)
 
         @event.listens_for(engine, "connect")

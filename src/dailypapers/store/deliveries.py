@@ -86,5 +86,5 @@ def insert_missing(*, db: Session, period: str, subscription_ids: list[int],
             index_elements=["subscription_id", "period"])
     else:  # other engines: the pre-check above is the guard
         stmt = insert(Delivery)
-    db.execute(stmt, rows)  # type: ignore[arg-type]
+    db.execute(stmt, rows)
     return len(missing)

@@ -29,6 +29,7 @@ from dailypapers.services import ratelimits, sessions, votes
 from dailypapers.services.errors import Forbidden, RateLimited, ServiceError
 from dailypapers.settings import Settings
 from dailypapers.store import User
+from dailypapers.web.deps import templates_of
 
 COOKIE = "dp_session"
 CSRF_FIELD = "csrf_token"
@@ -228,7 +229,7 @@ def _error(request: Request, status: int, message: str, *, link: str | None = No
         if link:
             body["url"] = link
         return JSONResponse(body, status_code=status, headers=headers)
-    return request.app.state.templates.TemplateResponse(
+    return templates_of(request).TemplateResponse(
         request, "community/error.html", {"status": status, "message": message, "link": link},
         status_code=status, headers=headers)
 
@@ -301,5 +302,5 @@ def limit_by_user(rule: ratelimits.Rule, *, api: bool = False) -> Any:
 
 def render(request: Request, name: str, context: dict[str, Any] | None = None, *,
            status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    return request.app.state.templates.TemplateResponse(  # type: ignore[no-any-return]
+    return templates_of(request).TemplateResponse(
         request, name, context or {}, status_code=status, headers=headers)

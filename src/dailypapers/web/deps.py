@@ -5,9 +5,17 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from fastapi import Request
+from fastapi.templating import Jinja2Templates
 from sqlalchemy.orm import Session
 
 
 def get_db(request: Request) -> Iterator[Session]:
     with request.app.state.db.session() as session:
         yield session
+
+
+def templates_of(request: Request) -> Jinja2Templates:
+    """The app's templates (``app.state`` is untyped: this gives them their type back)."""
+    templates = request.app.state.templates
+    assert isinstance(templates, Jinja2Templates)
+    return templates

@@ -11,6 +11,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from dailypapers.web.deps import templates_of
 
 TITLES = {400: "Bad request", 404: "Page not found", 405: "Method not allowed",
           422: "Invalid request", 429: "Too many requests"}
@@ -31,7 +32,7 @@ def _respond(request: Request, status: int, message: str, detail: Any = None,
         return JSONResponse(content, status_code=status, headers=headers)
     context = {"status": status, "title": TITLES.get(status, "Error"), "message": message,
                "alternates": []}
-    return request.app.state.templates.TemplateResponse(
+    return templates_of(request).TemplateResponse(
         request, "error.html", context, status_code=status, headers=headers)
 
 

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from dailypapers.settings import Settings
 from dailypapers.web import formatting
 from dailypapers.web.caching import public_cache_control
+from dailypapers.web.deps import templates_of
 
 TEMPLATES = Path(__file__).parent / "templates"
 JSON = "application/json"
@@ -74,7 +75,7 @@ def render(request: Request, template: str, context: Mapping[str, Any], *, statu
         db.close()
     settings: Settings = request.app.state.settings
     all_alternates = [*alternates, *feed_alternates("/feeds/latest", "Latest daily papers")]
-    response = request.app.state.templates.TemplateResponse(
+    response = templates_of(request).TemplateResponse(
         request, template, {**context, "alternates": all_alternates}, status_code=status)
     if status == 200:
         _cache(response, settings)

@@ -10,6 +10,7 @@ from pathlib import Path
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
+from dailypapers.web.deps import templates_of
 
 DESCRIPTION = (
     "The daily-papers API in Hugging Face's dialect: the same paths, parameters and field names "
@@ -24,7 +25,7 @@ router = APIRouter(include_in_schema=False)
 
 @router.get("/docs")
 def swagger(request: Request) -> Response:
-    return request.app.state.templates.TemplateResponse(
+    return templates_of(request).TemplateResponse(
         request, "docs.html", {"assets": ASSETS, "openapi_url": request.app.openapi_url})
 
 

@@ -21,7 +21,7 @@ from dailypapers.services.errors import ServiceError
 from dailypapers.settings import Settings
 from dailypapers.services.ratelimits import Rule
 from dailypapers.web.auth import get_viewer, limit_by_ip
-from dailypapers.web.deps import get_db
+from dailypapers.web.deps import get_db, templates_of
 
 router = APIRouter()
 DB = Annotated[Session, Depends(get_db)]
@@ -44,7 +44,7 @@ def _mail_templates(request: Request) -> Environment:
 
 def _render(request: Request, name: str, context: dict[str, Any], status: int = 200) -> Response:
     context = {"site_name": _settings(request).site_name, **context}
-    return request.app.state.templates.TemplateResponse(request, name, context,  # type: ignore[no-any-return]
+    return templates_of(request).TemplateResponse(request, name, context,
                                                         status_code=status)
 
 
