@@ -244,6 +244,11 @@ def machine() -> dict[str, object]:
             "load_average_at_start": [round(x, 2) for x in os.getloadavg()]}
 
 
+def _count_lines(path: Path, *, gz: bool) -> int:
+    with gzip.open(path) if gz else path.open("rb") as fh:
+        return sum(1 for _ in fh)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--papers", type=int, default=100_000, help="synthetic papers to generate")
@@ -332,7 +337,7 @@ def snapshot_main(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory(prefix="dailypapers-bench-") as tmp:
         work = Path(tmp)
         path = args.snapshot_file or work / (f"snapshot_{args.snapshot}.jsonl" + (".gz" if args.gzip else ""))
-        if path.exists() and sum(1 for _ in (gzip.open(path) if args.gzip else open(path, "rb"))) == args.snapshot:
+        if path.exists() and _count_lines(path, gz=args.gzip) == args.snapshot:
             shape: dict[str, object] = {"records": args.snapshot, "gzip": args.gzip, "reused_file": True}
         else:
             started = time.perf_counter()
