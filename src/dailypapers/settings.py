@@ -195,7 +195,7 @@ class Settings(BaseSettings):
         return self
 
     @model_validator(mode="after")
-    def _schedule_parses(self) -> "Settings":
+    def _schedule_parses(self) -> Settings:
         if self.sync_schedule:
             Schedule.parse(self.sync_schedule)  # a ValueError names what is wrong
         return self

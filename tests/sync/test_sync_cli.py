@@ -10,7 +10,6 @@ import subprocess
 import sys
 
 import httpx
-from sqlalchemy import select
 
 from dailypapers.services import sync_state
 from dailypapers.services.imports import import_jsonl

@@ -68,9 +68,10 @@ def parse_hf_item(item: Any) -> PaperRecord:
     author_users = [_user(a.get("user")) for a in shown]
     submitted_at = parse_datetime(paper.get("submittedOnDailyAt"))
     featured = submitted_at.date() if submitted_at else parse_date(item.get("publishedAt"))
-    submitter = paper.get("submittedOnDailyBy") or item.get("submittedBy")
-    submitter = submitter if isinstance(submitter, dict) else {}
-    other = item.get("submittedBy") if isinstance(item.get("submittedBy"), dict) else {}
+    first = paper.get("submittedOnDailyBy") or item.get("submittedBy")
+    submitter: dict[str, Any] = first if isinstance(first, dict) else {}
+    second = item.get("submittedBy")
+    other: dict[str, Any] = second if isinstance(second, dict) else {}
     # 2024 responses name the social thumbnail ``mediaUrl``; later ones ``thumbnail``.
     thumbnail = _str(item.get("thumbnail")) or _str(item.get("mediaUrl"))
     return PaperRecord(

@@ -8,9 +8,9 @@ the same transaction as the papers it covers, so a crash never leaves it ahead o
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import JSON, DateTime, Integer, String, Text
+from sqlalchemy import JSON, DateTime, Integer, String, Table, Text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -36,7 +36,7 @@ class SyncState(Base):
 def ensure_sync_state(db: Session, source: str) -> None:
     """Create the row of ``source`` unless it exists; safe when two processes race to create it."""
     values = {"source": source, "counts": {}, "runs": 0}
-    table = SyncState.__table__
+    table = cast(Table, SyncState.__table__)  # a declarative model always maps a Table
     stmt = (postgresql.insert(table) if db.get_bind().dialect.name == "postgresql"
             else sqlite.insert(table))
     db.execute(stmt.values(**values).on_conflict_do_nothing(index_elements=["source"]))

@@ -133,7 +133,7 @@ class HfDailyItem(_HfModel):
 def _org(org: OrgRef | None) -> HfOrganization | None:
     if org is None:
         return None
-    return HfOrganization(_id=content_id(_ORG, org.handle), name=org.handle, fullname=org.name,
+    return HfOrganization(id_=content_id(_ORG, org.handle), name=org.handle, fullname=org.name,
                           avatar=org.avatar_url)
 
 
@@ -141,7 +141,7 @@ def _user(card: PaperCard) -> HfUser | None:
     name = card.submitted_by
     if not name:
         return None
-    return HfUser(_id=content_id(_USER, name), avatarUrl=card.submitter_avatar_url, name=name,
+    return HfUser(id_=content_id(_USER, name), avatarUrl=card.submitter_avatar_url, name=name,
                   user=name, fullname=card.submitter_fullname or name)
 
 
@@ -149,13 +149,13 @@ def _submitter(card: PaperCard) -> HfSubmitter | None:
     name = card.submitted_by
     if not name:
         return None
-    return HfSubmitter(_id=content_id(_USER, name), avatarUrl=card.submitter_avatar_url, name=name,
+    return HfSubmitter(id_=content_id(_USER, name), avatarUrl=card.submitter_avatar_url, name=name,
                        fullname=card.submitter_fullname or name)
 
 
 def _author(name: str, user: str | None) -> HfAuthor:
-    linked = HfAuthorUser(_id=content_id(_USER, user), user=user) if user else None
-    return HfAuthor(_id=content_id(_AUTHOR, name), user=linked, name=name)
+    linked = HfAuthorUser(id_=content_id(_USER, user), user=user) if user else None
+    return HfAuthor(id_=content_id(_AUTHOR, name), user=linked, name=name)
 
 
 def _list(values: tuple[str, ...] | None) -> list[str] | None:
@@ -163,25 +163,25 @@ def _list(values: tuple[str, ...] | None) -> list[str] | None:
 
 
 def _paper_fields(card: PaperCard) -> dict[str, Any]:
-    return dict(
-        id=card.key,
-        title=card.title,
-        summary=card.abstract,
-        authors=[_author(a.name, a.user) for a in card.authors],
-        publishedAt=card.published_at,
-        submittedOnDailyAt=card.featured_at,
-        submittedOnDailyBy=_user(card),
-        upvotes=card.upvotes,
-        discussionId=content_id(_DISCUSSION, card.key),
-        githubRepo=card.github_repo,
-        projectPage=card.project_page,
-        githubStars=card.github_stars,
-        mediaUrls=_list(card.media_urls),
-        ai_summary=card.ai_summary,
-        ai_summary_model=card.ai_summary_model,
-        ai_keywords=_list(card.ai_keywords),
-        organization=_org(card.organization),
-    )
+    return {
+        "id": card.key,
+        "title": card.title,
+        "summary": card.abstract,
+        "authors": [_author(a.name, a.user) for a in card.authors],
+        "publishedAt": card.published_at,
+        "submittedOnDailyAt": card.featured_at,
+        "submittedOnDailyBy": _user(card),
+        "upvotes": card.upvotes,
+        "discussionId": content_id(_DISCUSSION, card.key),
+        "githubRepo": card.github_repo,
+        "projectPage": card.project_page,
+        "githubStars": card.github_stars,
+        "mediaUrls": _list(card.media_urls),
+        "ai_summary": card.ai_summary,
+        "ai_summary_model": card.ai_summary_model,
+        "ai_keywords": _list(card.ai_keywords),
+        "organization": _org(card.organization),
+    }
 
 
 def hf_paper(card: PaperCard) -> HfPaper:
