@@ -48,7 +48,7 @@ def next_runs(*, db: Session, settings: Settings, now: dt.datetime) -> dict[str,
         return {}
     schedule = Schedule.parse(settings.sync_schedule)
     when = now if due_slot(db=db, schedule=schedule, now=now) else schedule.next_slot(now)
-    return {name: when for name in [*settings.sync_source_list, SCHEDULE]}
+    return dict.fromkeys([*settings.sync_source_list, SCHEDULE], when)
 
 
 # --- the runner inside ``serve`` ---------------------------------------------------------------
