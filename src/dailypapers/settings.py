@@ -48,6 +48,29 @@ class Settings(BaseSettings):
     page_cache_megabytes: int = Field(
         64, ge=1, le=16_384, description="Memory each web worker may use for cached responses."
     )
+    arxiv_oai_url: str = Field(
+        "https://oaipmh.arxiv.org/oai",
+        description="arXiv's OAI-PMH endpoint, harvested by `sync arxiv` (ListRecords, arXivRaw).",
+    )
+    arxiv_retries: int = Field(
+        5, ge=0, le=20,
+        description="Retries of one OAI-PMH request after a 503 (waiting its Retry-After), a timeout, "
+        "another 5xx or a cut-off body (waiting arxiv_min_interval x 1, 2, 4… seconds).",
+    )
+    sync_arxiv_categories: str = Field(
+        "", description="Categories `sync arxiv` harvests when given no --category, comma-separated "
+        "(e.g. 'cs.LG,cs.CL'); also what the schedule syncs for the arxiv source.",
+    )
+    sync_arxiv_initial_days: int = Field(
+        3, ge=1, le=3650,
+        description="The first `sync arxiv` of a category's archive (no checkpoint, no --from) starts "
+        "this many days back.",
+    )
+    auto_feature_categories: str = Field(
+        "", description="For an instance without curators: papers of these categories (comma-separated,"
+        " e.g. 'cs.LG') that `sync arxiv` brings in new are featured on their arXiv day. Empty: "
+        "synced papers join the catalog only.",
+    )
     arxiv_api_url: str = Field(
         "https://export.arxiv.org/api/query",
         description="arXiv export API query endpoint, used to fetch a paper submitted by its arXiv id.",
@@ -203,6 +226,11 @@ class Settings(BaseSettings):
     @property
     def sync_source_list(self) -> list[str]:
         return [name.strip() for name in self.sync_sources.split(",") if name.strip()]
+
+    @staticmethod
+    def categories(value: str) -> list[str]:
+        """A comma-separated category setting → its categories, in order, without repeats."""
+        return list(dict.fromkeys(c.strip() for c in value.split(",") if c.strip()))
 
     @property
     def is_sqlite(self) -> bool:

@@ -107,28 +107,30 @@ def parse_arxiv_entry(entry: ET.Element) -> PaperRecord:
     )
 
 
-def _parse_xml(data: bytes) -> tuple[ET.Element, list[int]]:
-    """Parse with expat so each top-level ``<entry>`` keeps the line it starts on."""
+def parse_xml_with_lines(data: bytes, *, item: str = f"{{{ATOM}}}entry",
+                         depth: int = 2) -> tuple[ET.Element, list[int]]:
+    """Parse with expat so each ``item`` element at ``depth`` (the root is 1) keeps the line it
+    starts on: Atom ``<entry>``s here, OAI-PMH ``<record>``s in ``arxiv_oai``."""
     builder = ET.TreeBuilder()
     parser = expat.ParserCreate(namespace_separator=" ")
     entry_lines: list[int] = []
-    depth = 0
+    level = 0
 
     def qualify(name: str) -> str:
         uri, _, local = name.rpartition(" ")
         return f"{{{uri}}}{local}" if uri else local
 
     def start(name: str, attrs: dict[str, str]) -> None:
-        nonlocal depth
-        depth += 1
+        nonlocal level
+        level += 1
         tag = qualify(name)
-        if depth == 2 and tag == f"{{{ATOM}}}entry":
+        if level == depth and tag == item:
             entry_lines.append(parser.CurrentLineNumber)
         builder.start(tag, {qualify(k): v for k, v in attrs.items()})
 
     def end(name: str) -> None:
-        nonlocal depth
-        depth -= 1
+        nonlocal level
+        level -= 1
         builder.end(qualify(name))
 
     parser.StartElementHandler = start
@@ -148,7 +150,7 @@ def parse_arxiv_feed(data: str | bytes, *, source: str = "<arxiv>") -> ArxivFeed
     Raises ``FeedError`` when the document is not well-formed XML or not an Atom feed.
     """
     raw = data.encode("utf-8") if isinstance(data, str) else data
-    root, lines = _parse_xml(raw)
+    root, lines = parse_xml_with_lines(raw)
     if root.tag != f"{{{ATOM}}}feed":
         raise FeedError(1, f"not an Atom feed (root element is <{root.tag.rpartition('}')[2]}>)")
     feed = ArxivFeed()
