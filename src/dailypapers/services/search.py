@@ -49,6 +49,10 @@ class SearchFilters:
     organization: str | None = None  # handle, e.g. "SakanaAI"
     has_code: bool | None = None
     min_upvotes: int | None = None
+    # Papers that arrived in [arrived_from, arrived_to]: featured on a day in it, or, never
+    # featured (catalog papers from `sync arxiv` or the snapshot), first published in it.
+    arrived_from: dt.date | None = None
+    arrived_to: dt.date | None = None
 
     @property
     def active(self) -> bool:
@@ -73,6 +77,12 @@ class SearchFilters:
             stmt = stmt.where(or_(Paper.github_repo.is_(None), Paper.github_repo == ""))
         if self.min_upvotes is not None:
             stmt = stmt.where(Paper.upvotes >= self.min_upvotes)
+        if self.arrived_from and self.arrived_to:
+            featured = and_(DailyEntry.day >= self.arrived_from, DailyEntry.day <= self.arrived_to)
+            published = and_(DailyEntry.paper_id.is_(None),
+                             Paper.published_at >= dt.datetime.combine(self.arrived_from, dt.time()),
+                             Paper.published_at < dt.datetime.combine(self.arrived_to + day, dt.time()))
+            stmt = stmt.where(or_(featured, published))
         return stmt
 
 

@@ -35,10 +35,11 @@ def feed_url(*, base: str, query: str) -> str:
 
 def new_matches(*, db: Session, engine: SearchEngine, query: str, as_of: dt.datetime,
                 limit: int) -> list[PaperCard]:
-    """Best hybrid-search matches of ``query`` among the papers featured in the window."""
+    """Best hybrid-search matches of ``query`` among the papers that arrived in the window:
+    featured in it, or catalog papers (synced from arXiv, never featured) first published in it."""
     clock = trending_clock(latest_day=latest_day(db=db), now=as_of)
-    filters = SearchFilters(featured_from=(clock - dt.timedelta(days=WINDOW_DAYS)).date(),
-                            featured_to=clock.date())
+    filters = SearchFilters(arrived_from=(clock - dt.timedelta(days=WINDOW_DAYS)).date(),
+                            arrived_to=clock.date())
 
     def ranked(mode: str) -> list[PaperCard]:
         request = SearchRequest(q=query, filters=filters, mode=mode,  # type: ignore[arg-type]

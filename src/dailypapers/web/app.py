@@ -17,7 +17,7 @@ from dailypapers.web.caching import PageCache
 from dailypapers.web.errors import install_error_handlers
 from dailypapers.web.methods import HeadAsGet
 from dailypapers.web.rendering import make_templates
-from dailypapers.web.routes import api, docs, feeds, pages, papers
+from dailypapers.web.routes import api, arxiv_new, docs, feeds, pages, papers
 from dailypapers.web.routes import search as search_routes
 from dailypapers.web.security import RejectNul, SecurityHeaders
 from dailypapers.web import auth
@@ -65,7 +65,7 @@ def create_app(settings: Settings, database: Database | None = None, *,
     app.include_router(subscription_routes.router)
     # Community: accounts, votes, submissions, curation, organizations, comments.
     auth.install(app)
-    for community in (accounts, votes, submit, curation, orgs_admin, comments):
+    for community in (accounts, votes, submit, curation, orgs_admin, comments, arxiv_new):
         app.include_router(community.router)
     search_routes.install(app)  # before the "{paper_id:path}" catch-alls below
     # Last: their "{paper_id:path}" catch-alls would shadow /api/papers/search, /papers/{id}/...
