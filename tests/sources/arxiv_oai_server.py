@@ -74,7 +74,7 @@ def oai_server() -> Iterator[OaiServer]:
             except (BrokenPipeError, ConnectionResetError):
                 pass  # the client is gone (a killed process whose held request was released)
 
-        def do_GET(self) -> None:  # noqa: N802
+        def do_GET(self) -> None:
             query = {k: v[0] for k, v in parse_qs(urlsplit(self.path).query).items()}
             state.requests.append(query)
             token = query.get("resumptionToken")

@@ -4,11 +4,16 @@ against a real local server (503 + Retry-After, a timeout, a cut-off body)."""
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 
 import pytest
 
 from dailypapers.sources.arxiv_oai import OaiError, oai_set, parse_list_records
-from dailypapers.sources.arxiv_oai_client import OaiClient, OaiUnavailable, retry_after_seconds
+from dailypapers.sources.arxiv_oai_client import (
+    OaiClient,
+    OaiUnavailable,
+    retry_after_seconds,
+)
 from tests.sources.arxiv_oai_server import OAI_DIR, oai_server
 
 
@@ -95,7 +100,7 @@ def test_client_spaces_requests_by_min_interval():
         for token in (None, "6173412|1001", "6173412|2001"):
             client.list_records(set_spec="cs", date_from=dt.date(2026, 11, 20), token=token)
             arrivals.append(time.monotonic())
-    assert all(b - a >= 0.3 for a, b in zip(arrivals, arrivals[1:]))
+    assert all(b - a >= 0.3 for a, b in itertools.pairwise(arrivals))
 
 
 def test_an_expired_token_is_an_oai_error_not_retried():

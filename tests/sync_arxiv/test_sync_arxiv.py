@@ -144,7 +144,7 @@ def test_killed_while_the_server_holds_a_page_then_rerun_neither_misses_nor_doub
             assert cursor.token == kill_at and cursor.harvest_from == FROM
         server.requests.clear()
         rerun = _run(settings, server.url)
-        out, err = rerun.communicate(timeout=60)
+        _, err = rerun.communicate(timeout=60)
         # Exit 1 only if the rerun itself read the malformed record (on page 2).
         assert rerun.returncode == (1 if kill_at == "6173412|1001" else 0), err.decode()
         assert server.pages_served()[0] == kill_at  # resumed at the held page, not from the start

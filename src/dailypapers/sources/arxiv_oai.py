@@ -21,7 +21,12 @@ from dailypapers.sources.arxiv_metadata import (
     split_authors,
     version_number,
 )
-from dailypapers.sources.records import PaperRecord, RecordError, Rejected, parse_datetime
+from dailypapers.sources.records import (
+    PaperRecord,
+    RecordError,
+    Rejected,
+    parse_datetime,
+)
 
 OAI = "http://www.openarchives.org/OAI/2.0/"
 RAW = "http://arxiv.org/OAI/arXivRaw/"
