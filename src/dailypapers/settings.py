@@ -106,7 +106,7 @@ class Settings(BaseSettings):
         "Unset: no schedule (use cron or a systemd timer).",
     )
     sync_sources: str = Field(
-        "hf", description="Sources the schedule syncs, comma-separated, in order (e.g. 'hf')."
+        "hf", description="Sources the schedule syncs, comma-separated, in order: hf, arxiv."
     )
     sync_lease_seconds: int = Field(
         3600, ge=10, le=86_400,

@@ -157,3 +157,19 @@ def test_killed_while_the_server_holds_a_page_then_rerun_neither_misses_nor_doub
                                     .group_by(PaperAuthor.paper_id, PaperAuthor.position)
                                     .having(func.count() > 1)).all()
         assert per_paper == []
+
+
+def test_the_schedule_runs_the_arxiv_source_from_its_settings(db, settings):
+    from dailypapers.services.sync_schedule import SOURCES
+    from dailypapers.store.base import utcnow
+
+    with oai_server() as server:
+        configured = settings.model_copy(update={
+            "arxiv_oai_url": server.url, "arxiv_min_interval": 0, "arxiv_timeout": 5,
+            "sync_arxiv_categories": "cs.LG, cs.CL", "sync_arxiv_initial_days": 3})
+        summary = SOURCES["arxiv"](db, configured)
+        assert server.requests[0]["from"] == (utcnow().date() - dt.timedelta(days=3)).isoformat()
+    assert "6 created" in summary
+    assert set(db.scalars(select(Paper.key))) == EXPECTED
+    with pytest.raises(ValueError, match="DAILYPAPERS_SYNC_ARXIV_CATEGORIES"):
+        SOURCES["arxiv"](db, settings)

@@ -8,6 +8,7 @@ import click
 from rich.markup import escape
 
 from dailypapers.cli.context import CliContext
+from dailypapers.cli.sync_arxiv import sync_arxiv_cmd
 from dailypapers.services import sync_state
 from dailypapers.services.sync_hf import DateRangeError, SyncFailed, days_to_sync, sync_hf
 from dailypapers.services.sync_schedule import next_runs
@@ -24,6 +25,9 @@ def _day(value: dt.datetime | None) -> dt.date | None:
 @click.group("sync")
 def sync_group() -> None:
     """Pull papers from upstream sources (resumable: a rerun after a crash goes on where it stopped)."""
+
+
+sync_group.add_command(sync_arxiv_cmd)
 
 
 @sync_group.command("hf")

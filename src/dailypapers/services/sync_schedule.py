@@ -24,8 +24,10 @@ from dailypapers.search.engine import SearchEngine
 from dailypapers.services import sync_state
 from dailypapers.services.digest_scheduler import run_digests
 from dailypapers.services.scheduler import Ticker
+from dailypapers.services.sync_arxiv import sync_arxiv
 from dailypapers.services.sync_hf import days_to_sync, sync_hf
 from dailypapers.settings import Settings
+from dailypapers.sources.arxiv_oai_client import OaiClient
 from dailypapers.sources.hf_client import HfClient
 from dailypapers.store.base import utcnow
 from dailypapers.store.db import Database
@@ -65,8 +67,21 @@ def _sync_hf(db: Session, settings: Settings) -> str:
     return result.summary()
 
 
+def _sync_arxiv(db: Session, settings: Settings) -> str:
+    categories = settings.categories(settings.sync_arxiv_categories)
+    if not categories:
+        raise ValueError("the arxiv source needs DAILYPAPERS_SYNC_ARXIV_CATEGORIES")
+    with OaiClient.from_settings(settings) as client:
+        result = sync_arxiv(db=db, client=client, categories=categories, date_from=None,
+                            today=utcnow().date(), initial_days=settings.sync_arxiv_initial_days,
+                            auto_feature=settings.categories(settings.auto_feature_categories))
+    for rejected in result.rejected:
+        log.warning("sync arxiv: skipped %s", rejected)
+    return result.summary()
+
+
 # Every source the schedule can run, by the name DAILYPAPERS_SYNC_SOURCES uses.
-SOURCES: dict[str, SourceSync] = {"hf": _sync_hf}
+SOURCES: dict[str, SourceSync] = {"hf": _sync_hf, "arxiv": _sync_arxiv}
 
 
 @dataclass
