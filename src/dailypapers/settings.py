@@ -164,7 +164,8 @@ class Settings(BaseSettings):
     search_embedding_model: str = Field(
         "sentence-transformers/all-MiniLM-L6-v2",
         description="Embedding model for search by meaning: the bundled all-MiniLM-L6-v2 (offline), "
-        "a local sentence-transformers folder, or a Hub name (downloaded by sentence-transformers).",
+        "a local sentence-transformers folder, or a Hub name (downloaded by sentence-transformers; "
+        "models other than BERT need the torch extra).",
     )
     search_semantic: bool = Field(
         True, description="Use embeddings in search and similar papers; false = keyword (BM25) only."
@@ -198,7 +199,7 @@ class Settings(BaseSettings):
         32, ge=1, le=4096, description="Papers embedded (and committed) per batch by `dailypapers embed`."
     )
     search_model_cache_dir: Path | None = Field(
-        None, description="Where the ONNX export of the embedding model is cached (default: data_dir/models)."
+        None, description="Where the ONNX graph of the embedding model is cached (default: data_dir/models)."
     )
 
     @model_validator(mode="after")

@@ -1,9 +1,12 @@
 import json
+import subprocess
+import sys
 from pathlib import Path
 
+import click
 from click.testing import CliRunner
 
-from dailypapers.cli import main
+from dailypapers.cli import COMMANDS, main
 from tests.conftest import HF_JSONL, SEEDS
 
 
@@ -82,3 +85,25 @@ def test_export_writes_only_json_lines_to_stdout(tmp_path: Path, make_db_url):
     result = _run(url, "export")
     lines = result.stdout.splitlines()
     assert len(lines) == 183 and all(json.loads(line)["title"] for line in lines)
+
+
+def test_the_help_listing_matches_each_command():
+    """`dailypapers --help` lists commands without importing them: its lines must not drift."""
+    ctx = click.Context(main)
+    assert main.list_commands(ctx) == sorted(COMMANDS)
+    for name, (_, line) in COMMANDS.items():
+        command = main.get_command(ctx, name)
+        assert command is not None and command.name == name
+        assert command.get_short_help_str(limit=1000) == line
+    assert main.get_command(ctx, "no-such-command") is None
+
+
+def test_help_imports_no_command_module():
+    """No database, web, search or password library is loaded to print the command list."""
+    code = ("import sys\nfrom click.testing import CliRunner\nfrom dailypapers.cli import main\n"
+            "result = CliRunner().invoke(main, ['--help'])\nassert result.exit_code == 0, result.output\n"
+            "assert 'search  ' in result.output\n"
+            "print(' '.join(m for m in ('sqlalchemy', 'numpy', 'fastapi', 'argon2', 'pydantic', 'rich',"
+            " 'dailypapers.cli.context', 'dailypapers.store') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""

@@ -93,8 +93,6 @@ def embed_cmd(ctx: CliContext, batch_size: int | None, limit: int | None, export
                                    batch_size=batch_size or settings.search_embed_batch_size,
                                    limit=limit, bundled=bundled, progress=lambda n: bar.advance(task, n))
         ctx.err.print(f"embed: {result.summary()}", highlight=False)
-        if result.embedded:
-            engine.provider.prepare_query_engine()  # torch is loaded now: make the query model too
         ctx.err.print(f"vector index: {engine.rebuild_vectors(session)}", highlight=False)
         if export_bundle is not None:
             written = write_bundle(db=session, model=model, folder=export_bundle)

