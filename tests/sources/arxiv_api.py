@@ -2,7 +2,9 @@
 
 ``GET /api/query?id_list=…`` answers with the recorded file and status listed for that exact
 ``id_list`` in ``tests/fixtures/arxiv/responses.json`` (an unrecorded id_list is a 500, so a test
-cannot pass by accident). Other paths reproduce ways the real service fails:
+cannot pass by accident; with ``unknown_ids_not_found`` it is the recorded answer for an id arXiv
+does not have, an empty feed — for tests that send ids they cannot know in advance). Other
+paths reproduce ways the real service fails:
 
 - ``/stall/api/query``   accepts the request and never answers (until the server stops);
 - ``/overloaded/api/query``  HTTP 503 with an HTML page;
@@ -42,7 +44,7 @@ class RecordedArxiv:
 
 
 @contextmanager
-def recorded_arxiv_api() -> Iterator[RecordedArxiv]:
+def recorded_arxiv_api(*, unknown_ids_not_found: bool = False) -> Iterator[RecordedArxiv]:
     manifest = json.loads((RECORDED / "responses.json").read_text())
     stop = threading.Event()
     seen: list[dict[str, list[str]]] = []
@@ -75,6 +77,8 @@ def recorded_arxiv_api() -> Iterator[RecordedArxiv]:
             if mode == "rss":
                 return self._send(200, RSS, "application/rss+xml")
             recorded = manifest.get(",".join(query.get("id_list", [])))
+            if recorded is None and unknown_ids_not_found and not mode:
+                recorded = manifest["0000.0000"]
             if mode or recorded is None:
                 return self._send(500, f"no recorded response for {self.path}".encode(), "text/plain")
             body = (RECORDED / recorded["file"]).read_bytes()

@@ -50,7 +50,7 @@ def add_comment(*, db: Session, user_id: int, paper_key: str, body: str,
     if parent_id is not None:
         parent = db.get(Comment, parent_id)
         if parent is None or parent.paper_id != pid or parent.deleted_at is not None:
-            raise Invalid("the comment you reply to does not exist (any more)")
+            raise NotFound("the comment you reply to does not exist (any more)")
         parent_id = parent.parent_id or parent.id
     comment = Comment(paper_id=pid, user_id=user_id, parent_id=parent_id, body=text,
                       body_html=render_markdown(text), created_at=utcnow())

@@ -86,6 +86,17 @@ def containing(kind: PeriodKind, day: dt.date) -> Period:
     return Period("month", start, nxt)
 
 
+def overlap(periods: list[Period]) -> Period | None:
+    """The days common to all ``periods`` (the narrowest one's kind), or None when they share none:
+    ``date=2025-01-06&month=2025-01`` is that day, ``date=2025-02-01&month=2025-01`` nothing."""
+    start = max(p.start for p in periods)
+    end = min(p.end for p in periods)
+    if start >= end:
+        return None
+    narrowest = min(periods, key=lambda p: p.end - p.start)
+    return Period(narrowest.kind, start, end)
+
+
 def parse_period(kind: PeriodKind, text: str) -> Period:
     """``2025-11-20`` / ``2025-W47`` / ``2025-11`` → Period; ``PeriodError`` says what is wrong."""
     pattern = {"day": _DAY, "week": _WEEK, "month": _MONTH}[kind]

@@ -58,6 +58,13 @@ class SearchFilters:
     def active(self) -> bool:
         return any(v is not None for v in vars(self).values())
 
+    @property
+    def matches_nothing(self) -> bool:
+        """A date range that ends before it starts: the API answers it with no papers."""
+        return any(low is not None and high is not None and low > high
+                   for low, high in ((self.published_from, self.published_to),
+                                     (self.featured_from, self.featured_to)))
+
     def apply(self, stmt: Select) -> Select:  # type: ignore[type-arg]
         """Add these filters to a statement over ``Paper`` left-joined to ``DailyEntry``/``Organization``."""
         day = dt.timedelta(days=1)

@@ -16,6 +16,7 @@ from dailypapers.store.db import Database
 from dailypapers.web.caching import PageCache
 from dailypapers.web.errors import install_error_handlers
 from dailypapers.web.methods import HeadAsGet
+from dailypapers.web.openapi import install as install_openapi
 from dailypapers.web.rendering import make_templates
 from dailypapers.web.routes import api, arxiv_new, docs, feeds, pages, papers
 from dailypapers.web.routes import search as search_routes
@@ -71,6 +72,7 @@ def create_app(settings: Settings, database: Database | None = None, *,
     # Last: their "{paper_id:path}" catch-alls would shadow /api/papers/search, /papers/{id}/...
     app.include_router(api.router)
     app.include_router(papers.router)
+    install_openapi(app)  # after every router: the document describes the JSON API only
     # Outermost: a cache hit skips everything inside (session cookie, routing, database).
     app.add_middleware(PageCache, max_bytes=settings.page_cache_megabytes * 2**20,
                        max_seconds=settings.page_cache_seconds)

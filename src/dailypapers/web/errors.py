@@ -11,7 +11,9 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
+
 from dailypapers.web.deps import templates_of
+from dailypapers.web.openapi import allowed_methods
 
 TITLES = {400: "Bad request", 404: "Page not found", 405: "Method not allowed",
           422: "Invalid request", 429: "Too many requests"}
@@ -48,7 +50,12 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         message = exc.detail if isinstance(exc.detail, str) else TITLES.get(exc.status_code, "Error")
-        return _respond(request, exc.status_code, message, headers=getattr(exc, "headers", None))
+        headers = getattr(exc, "headers", None)
+        allowed = allowed_methods(request.app, request.url.path) if exc.status_code == 405 else None
+        if allowed:
+            # Every method of the resource, not only those of the first route that matched.
+            headers = {**(headers or {}), "Allow": ", ".join(allowed)}
+        return _respond(request, exc.status_code, message, headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> Response:

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 from collections.abc import Sequence
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, TypeAdapter
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, TypeAdapter
 
 from dailypapers.services.papers import OrgRef, PaperCard
 
@@ -26,6 +27,20 @@ def iso_z(value: dt.datetime) -> str:
 
 
 IsoTime = Annotated[dt.datetime, PlainSerializer(iso_z, return_type=str)]
+
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def _iso_date_text(value: object) -> object:
+    # pydantic alone would also take "0" or "1700000000" as Unix times: the API takes what its
+    # schema says, a date written YYYY-MM-DD.
+    if isinstance(value, str) and not _ISO_DATE.fullmatch(value):
+        raise ValueError("must be a date written YYYY-MM-DD")
+    return value
+
+
+#: A request's date: ``{"type": "string", "format": "date"}`` and nothing else.
+IsoDate = Annotated[dt.date, BeforeValidator(_iso_date_text)]
 
 
 def object_id(kind: int, number: int) -> str:
@@ -229,5 +244,6 @@ def paper_json(card: PaperCard) -> bytes:
 class ApiError(BaseModel):
     """Every API error: hf.co's ``{"error": ...}`` (which huggingface_hub shows to the user)."""
 
-    error: str
-    detail: Any = None
+    error: str = Field(description="What went wrong, for the person who sent the request.")
+    detail: Any = Field(None, description="For 422: each problem, with its location (`loc`).")
+    url: str | None = Field(None, description="For 409: the page of what the request clashed with.")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -13,8 +12,10 @@ from sqlalchemy.orm import Session
 from dailypapers.services import comments, ratelimits
 from dailypapers.services.errors import Forbidden
 from dailypapers.store import Comment
+from dailypapers.web import schemas
 from dailypapers.web.auth import CSRF, ApiUser, CurrentUser, limit_by_user, render
 from dailypapers.web.deps import get_db
+from dailypapers.web.openapi import TOKEN, WRITE, PaperRef, link, responses
 
 router = APIRouter()
 DB = Annotated[Session, Depends(get_db)]
@@ -52,8 +53,12 @@ def delete_comment(comment_id: int, db: DB, user: CurrentUser) -> Response:
 
 
 class CommentIn(BaseModel):
-    body: str = Field(description="Markdown text", max_length=comments.MAX_BODY)
-    parent_id: int | None = Field(None, description="id of the comment this replies to")
+    # At least one character that str.strip() keeps (white space and the ASCII separators
+    # 0x1c-0x1f are stripped): a blank comment is refused here as the service refuses it.
+    body: str = Field(description="Markdown text, not blank.", max_length=comments.MAX_BODY,
+                      pattern=r"[^\s\x1c-\x1f]")
+    parent_id: int | None = Field(None, ge=1, le=2**31 - 1,  # ids are 32-bit on PostgreSQL
+                                  description="id of the comment this replies to (404 if there is none).")
 
 
 class CommentOut(BaseModel):
@@ -63,12 +68,16 @@ class CommentOut(BaseModel):
     author: str
     body: str
     html: str
-    created_at: dt.datetime
+    created_at: schemas.IsoTime
 
 
 @router.post("/api/papers/{key:path}/comments", response_model=CommentOut, status_code=201,
-             dependencies=[limit_by_user(ratelimits.COMMENT_USER, api=True)])
-def post_comment_api(key: str, payload: CommentIn, db: DB, user: ApiUser) -> CommentOut:
+             dependencies=[limit_by_user(ratelimits.COMMENT_USER, api=True)], tags=["community"],
+             openapi_extra=TOKEN, operation_id="commentOnPaper",
+             responses=responses(*WRITE, 404, extra={201: {"links": {
+                 "paper": link("getPaper", "The paper commented on.", paper_id="$response.body#/paper"),
+             }}}))
+def post_comment_api(key: PaperRef, payload: CommentIn, db: DB, user: ApiUser) -> CommentOut:
     """Comment on a paper (or reply to a comment) as the token's user."""
     c = comments.add_comment(db=db, user_id=user.id, paper_key=key, body=payload.body,
                              parent_id=payload.parent_id)

@@ -18,6 +18,7 @@ from pydantic import Field, TypeAdapter
 from sqlalchemy.orm import Session
 
 from dailypapers.search.engine import SearchEngine
+from dailypapers.search.query import MAX_QUERY_CHARS
 from dailypapers.services.search import (
     MAX_PER_PAGE,
     Mode,
@@ -33,6 +34,7 @@ from dailypapers.services import papers
 from dailypapers.web import schemas
 from dailypapers.web.auth import Viewed
 from dailypapers.web.deps import get_db
+from dailypapers.web.openapi import COMMON, ITEM_LINKS, PaperRef, link, responses
 from dailypapers.web.rendering import JSON, Alternate, body, render
 from dailypapers.web.routes.feeds import feed_response
 
@@ -40,11 +42,12 @@ router = APIRouter()
 DB = Annotated[Session, Depends(get_db)]
 FEED_ITEMS = 50
 
-Q = Annotated[str, Query(max_length=10_000,
+# Longer text is cut by the search anyway; the bound keeps every URL within what uvicorn reads.
+Q = Annotated[str, Query(max_length=MAX_QUERY_CHARS,
                          description="Any text: words, \"a phrase\", -excluded, an arXiv id or URL.")]
 SortQ = Annotated[Sort, Query(description="relevance, trending, newest or upvotes.")]
 ModeQ = Annotated[Mode, Query(description="hybrid (keywords + meaning), keyword or semantic.")]
-DateQ = Annotated[dt.date | None, Query(description="YYYY-MM-DD")]
+DateQ = Annotated[schemas.IsoDate | None, Query(description="YYYY-MM-DD")]
 OrgQ = Annotated[str | None, Query(max_length=100, description="Organization handle, e.g. SakanaAI.")]
 CodeQ = Annotated[bool | None, Query(description="true: only papers with code; false: only without.")]
 UpvotesQ = Annotated[int | None, Query(ge=0, le=1_000_000, description="At least this many upvotes.")]
@@ -76,7 +79,12 @@ def _search(request: Request, db: Session, search: SearchRequest) -> SearchPage:
 
 
 @router.get("/api/papers/search", response_model=list[HfSearchItem], tags=["papers"],
-            responses={422: {"model": schemas.ApiError}}, summary="Search papers (hf.co's /api/papers/search)")
+            responses=responses(*COMMON, extra={200: {
+                "headers": {"X-Total-Count": {"description": "Results over all pages.",
+                                              "schema": {"type": "integer", "minimum": 0}}},
+                "links": {"paper": link("getPaper", "The best match.", paper_id="$response.body#/0/paper/id")},
+            }}),
+            operation_id="searchPapers", summary="Search papers (hf.co's /api/papers/search)")
 def api_search(
     request: Request, db: DB, q: Q = "",
     limit: Annotated[int, Query(ge=1, le=MAX_PER_PAGE, description="Results per page.")] = 20,
@@ -88,6 +96,8 @@ def api_search(
 ) -> Response:
     """Hybrid search: BM25 and meaning fused by reciprocal rank; an arXiv id or exact title comes first."""
     filters = _filters(published_from, published_to, featured_from, featured_to, org, has_code, min_upvotes)
+    if filters.matches_nothing:
+        return body(request, b"[]", JSON, headers={"x-total-count": "0"})
     page = _search(request, db, SearchRequest(q=q, filters=filters, sort=sort, mode=mode, page=p + 1,
                                               per_page=limit))
     items = [HfSearchItem(**schemas.hf_daily_item(hit.card).model_dump(by_alias=True),
@@ -99,8 +109,9 @@ def api_search(
 
 
 @router.get("/api/papers/{paper_id:path}/similar", response_model=list[schemas.HfDailyItem],
-            tags=["papers"], responses={404: {"model": schemas.ApiError}}, summary="Papers similar to one paper")
-def api_similar(request: Request, paper_id: str, db: DB,
+            tags=["papers"], responses=responses(*COMMON, 404, extra={200: ITEM_LINKS}),
+            operation_id="similarPapers", summary="Papers similar to one paper")
+def api_similar(request: Request, paper_id: PaperRef, db: DB,
                 limit: Annotated[int, Query(ge=1, le=50, description="How many papers.")] = 10) -> Response:
     """Neighbours by meaning fused with keyword more-like-this, most similar first."""
     card = papers.get_card(db=db, paper_id=paper_id)

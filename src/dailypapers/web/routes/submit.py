@@ -11,11 +11,12 @@ from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from dailypapers.services import orgs_admin, ratelimits, submissions
-from dailypapers.services.errors import Conflict, Invalid, NotFound, ServiceError
+from dailypapers.services.errors import Conflict, Forbidden, Invalid, NotFound, ServiceError
 from dailypapers.sources.arxiv_client import ArxivClient
 from dailypapers.store import User
 from dailypapers.web.auth import CSRF, ApiUser, CurrentUser, limit_by_user, render
 from dailypapers.web.deps import get_db
+from dailypapers.web.openapi import TOKEN, WRITE, link, responses
 
 router = APIRouter()
 DB = Annotated[Session, Depends(get_db)]
@@ -27,7 +28,7 @@ def _org_id(db: Session, user: User, handle: str) -> int | None:
     for org in orgs_admin.orgs_of(db=db, user_id=user.id):
         if org.handle == handle:
             return org.id
-    raise Invalid(f"you are not a member of {handle!r}")
+    raise Forbidden(f"you are not a member of {handle!r}")
 
 
 def _form(request: Request, db: Session, user: User, *, status: int = 200, **context: object) -> Response:
@@ -80,9 +81,17 @@ def submit_manual(request: Request, db: DB, user: CurrentUser, ref: Annotated[st
     return RedirectResponse(f"/papers/date/{entry.day.isoformat()}", status_code=303)
 
 
+#: An arXiv identifier as the API takes it (the HTML form also takes arxiv.org links): new style
+#: ``2401.01234``, old style ``hep-th/9901001``, an optional ``arXiv:`` prefix and version.
+ARXIV_REF = (r"^(?:[Aa][Rr][Xx][Ii][Vv]:)?(?:[0-9]{4}\.[0-9]{4,5}|[A-Za-z][A-Za-z.-]{0,30}/[0-9]{7})"
+             r"(?:[Vv][0-9]{1,4})?$")
+
+
 class SubmissionIn(BaseModel):
-    id: str = Field(description="arXiv id or arxiv.org URL", max_length=300)
-    organization: str | None = Field(None, description="handle of an organization you belong to")
+    id: str = Field(description="An arXiv id: 2401.01234, 2401.01234v2, arXiv:2401.01234 or hep-th/9901001.",
+                    pattern=ARXIV_REF, max_length=60)
+    organization: str | None = Field(None, max_length=100,
+                                     description="Handle of an organization you belong to (403 otherwise).")
 
 
 class SubmissionOut(BaseModel):
@@ -92,7 +101,13 @@ class SubmissionOut(BaseModel):
 
 
 @router.post("/api/submissions", response_model=SubmissionOut, status_code=201,
-             dependencies=[limit_by_user(ratelimits.SUBMIT_USER, api=True)])
+             dependencies=[limit_by_user(ratelimits.SUBMIT_USER, api=True)], tags=["community"],
+             openapi_extra=TOKEN, operation_id="submitPaper", summary="Feature a paper today",
+             responses=responses(*WRITE, 403, 404, 409, extra={201: {"links": {
+                 "paper": link("getPaper", "The submitted paper.", paper_id="$response.body#/paper"),
+                 "upvote": link("upvotePaper", "Upvote it.", key="$response.body#/paper"),
+                 "comment": link("commentOnPaper", "Comment on it.", key="$response.body#/paper"),
+             }}}))
 def submit_api(request: Request, body: SubmissionIn, db: DB, user: ApiUser) -> SubmissionOut:
     """Feature a paper today by its arXiv id, as the token's user (and organization)."""
     with ArxivClient.from_settings(request.app.state.settings) as arxiv:

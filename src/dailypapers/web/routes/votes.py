@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from dailypapers.services import ratelimits, votes
 from dailypapers.web.auth import CSRF, ApiUser, CurrentUser, limit_by_user, safe_next
 from dailypapers.web.deps import get_db
+from dailypapers.web.openapi import TOKEN, WRITE, PaperRef, link, responses
 
 router = APIRouter()
 DB = Annotated[Session, Depends(get_db)]
@@ -49,13 +50,22 @@ def unvote_form(request: Request, key: str, db: DB, user: CurrentUser,
     return _back(request, next, key)
 
 
-@router.post("/api/papers/{key:path}/upvote", dependencies=API_LIMIT, response_model=VoteState)
-def upvote_api(key: str, db: DB, user: ApiUser) -> VoteState:
+_VOTE_RESPONSES = responses(*WRITE, 404, extra={200: {"links": {
+    "paper": link("getPaper", "The paper, with its new count.", paper_id="$response.body#/paper"),
+    "upvote": link("upvotePaper", "Upvote it (again: nothing changes).", key="$response.body#/paper"),
+    "unvote": link("unvotePaper", "Take the upvote back.", key="$response.body#/paper"),
+}}})
+
+
+@router.post("/api/papers/{key:path}/upvote", dependencies=API_LIMIT, response_model=VoteState,
+             responses=_VOTE_RESPONSES, openapi_extra=TOKEN, operation_id="upvotePaper", tags=["community"])
+def upvote_api(key: PaperRef, db: DB, user: ApiUser) -> VoteState:
     """Upvote a paper as the token's user (repeating it changes nothing)."""
     return VoteState(paper=key, upvoted=True, upvotes=votes.upvote(db=db, user_id=user.id, paper_key=key))
 
 
-@router.delete("/api/papers/{key:path}/upvote", dependencies=API_LIMIT, response_model=VoteState)
-def unvote_api(key: str, db: DB, user: ApiUser) -> VoteState:
+@router.delete("/api/papers/{key:path}/upvote", dependencies=API_LIMIT, response_model=VoteState,
+               responses=_VOTE_RESPONSES, openapi_extra=TOKEN, operation_id="unvotePaper", tags=["community"])
+def unvote_api(key: PaperRef, db: DB, user: ApiUser) -> VoteState:
     """Take back the token user's upvote (no-op without one)."""
     return VoteState(paper=key, upvoted=False, upvotes=votes.unvote(db=db, user_id=user.id, paper_key=key))
