@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import email.utils
 import time
@@ -102,10 +103,8 @@ class OaiClient:
                     retry_after = retry_after_seconds(response.headers.get("retry-after"))
                 elif response.status_code < 500 and response.status_code != 429:
                     # 4xx: retrying cannot help. An OAI error document raises OaiError with its code.
-                    try:
+                    with contextlib.suppress(FeedError):
                         parse_list_records(response.content, source=str(response.url))
-                    except FeedError:
-                        pass
                     raise OaiUnavailable(f"{self.base_url} answered {problem}")
             except httpx.TimeoutException:
                 problem = f"no answer within {self._http.timeout.read} s"
