@@ -104,7 +104,7 @@ def test_auto_feature_features_new_papers_of_chosen_categories_on_their_arxiv_da
     with oai_server() as server:
         result = _sync(db, server.url, auto=("cs.LG",))
     days = dict(db.execute(
-        select(Paper.key, DailyEntry.day).join(DailyEntry, DailyEntry.paper_id == Paper.id)).tuples().all())
+        select(Paper.key, DailyEntry.day).join(DailyEntry, DailyEntry.paper_id == Paper.id)).all())
     # 2611.10003 (cs.LG primary, v1 2026-11-21) is featured; 2401.01335 is cs.LG but not new;
     # 2611.10001/10006 are cs.CL; cs/0112017 is an old paper with a new version.
     assert days == {"2611.10003": dt.date(2026, 11, 21), "2611.10007": dt.date(2026, 11, 25)}

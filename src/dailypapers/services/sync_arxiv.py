@@ -58,7 +58,7 @@ class Checkpoint:
     def decode(cls, text: str | None) -> Checkpoint:
         if not text:
             return cls()
-        next_from, harvest_from, started, token = ([*text.split("|", 3), "", "", ""])[:4]
+        next_from, harvest_from, started, token = [*text.split("|", 3), "", "", ""][:4]
 
         def day(value: str) -> dt.date | None:
             return dt.date.fromisoformat(value) if value else None
