@@ -123,3 +123,24 @@ def threads_for(*, db: Session, paper_id: int) -> list[Thread]:
         if row.parent_id is not None and row.deleted_at is None and row.parent_id in threads:
             threads[row.parent_id].replies.append(row)
     return [t for t in threads.values() if t.comment.deleted_at is None or t.replies]
+
+
+def thread_of(*, db: Session, comment_id: int) -> Thread | None:
+    """The thread a top-level comment opens, as a paper page shows it (None once it is gone)."""
+    top = db.get(Comment, comment_id)
+    if top is None or top.parent_id is not None:
+        return None
+    replies = list(db.scalars(select(Comment).where(Comment.parent_id == top.id,
+                                                    Comment.deleted_at.is_(None))
+                              .order_by(Comment.created_at, Comment.id)))
+    if top.deleted_at is not None and not replies:
+        return None
+    for c in (top, *replies):
+        c.author  # noqa: B018 - loaded now: templates never query
+    return Thread(top, replies)
+
+
+def paper_of(*, db: Session, comment: Comment) -> tuple[str, str]:
+    """The key and title of the paper a comment is on."""
+    row = db.execute(select(Paper.key, Paper.title).where(Paper.id == comment.paper_id)).one()
+    return row[0], row[1]

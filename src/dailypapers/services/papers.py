@@ -49,7 +49,8 @@ class PaperCard:
     num_authors: int | None
     published_at: dt.datetime | None
     upvotes: int
-    num_comments: int
+    num_comments: int  # imported_comments (a count from the source) + comments written here
+    imported_comments: int
     github_repo: str | None
     project_page: str | None
     featured_on: dt.date | None
@@ -71,6 +72,11 @@ class PaperCard:
         return len(self.authors) or (self.num_authors or 0)
 
     @property
+    def local_comments(self) -> int:
+        """Comments written on this site (the source's count is ``imported_comments``)."""
+        return max(0, self.num_comments - self.imported_comments)
+
+    @property
     def featured_at(self) -> dt.datetime | None:
         """When it was featured: the submission time, else midnight (UTC) of its day."""
         if self.submitted_at is not None:
@@ -90,8 +96,8 @@ class PaperCard:
 
 _CARD_COLUMNS = (
     Paper.id, Paper.key, Paper.arxiv_id, Paper.title, Paper.abstract, Paper.num_authors,
-    Paper.published_at, Paper.upvotes, Paper.num_comments, Paper.github_repo, Paper.project_page,
-    DailyEntry.day, DailyEntry.submitted_at, DailyEntry.submitted_by,
+    Paper.published_at, Paper.upvotes, Paper.num_comments, Paper.imported_comments,
+    Paper.github_repo, Paper.project_page, DailyEntry.day, DailyEntry.submitted_at, DailyEntry.submitted_by,
     Organization.id, Organization.handle, Organization.name,
     Organization.avatar_url, DailyEntry.submitter_fullname, DailyEntry.submitter_avatar_url,
     DailyEntry.estimated, Paper.ai_summary, Paper.ai_summary_model, Paper.ai_keywords,
@@ -129,13 +135,14 @@ def fetch_cards(*, db: Session, stmt: Select) -> list[PaperCard]:  # type: ignor
     authors = _authors_of(db, [row[0] for row in rows])
     cards = []
     for (pid, key, arxiv_id, title, abstract, num_authors, published_at, upvotes, num_comments,
-         github_repo, project_page, day, submitted_at, submitted_by, org_id, handle, org_name,
+         imported_comments, github_repo, project_page, day, submitted_at, submitted_by, org_id, handle, org_name,
          org_avatar, submitter_fullname, submitter_avatar, estimated, ai_summary, ai_summary_model,
          ai_keywords, github_stars, media_urls, thumbnail) in rows:
         cards.append(PaperCard(
             id=pid, key=key, arxiv_id=arxiv_id, title=title, abstract=abstract or "",
             authors=tuple(authors[pid]), num_authors=num_authors, published_at=published_at,
-            upvotes=upvotes, num_comments=num_comments, github_repo=github_repo,
+            upvotes=upvotes, num_comments=num_comments, imported_comments=imported_comments or 0,
+            github_repo=github_repo,
             project_page=project_page, featured_on=day, submitted_at=submitted_at,
             submitted_by=submitted_by,
             organization=OrgRef(org_id, handle, org_name, org_avatar) if org_id is not None else None,

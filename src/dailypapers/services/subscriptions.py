@@ -378,3 +378,11 @@ def unsubscribe_by_mail(*, db: Session, secret: str, raw: bytes) -> str:
     if match is None:
         raise TokenError("The subject of this mail holds no unsubscribe token.")
     return unsubscribe(db=db, secret=secret, token=match.group(1)).email
+
+
+def digest_status_of_user(*, db: Session, user_id: int) -> str | None:
+    """"active" (confirmed, still subscribed), "pending" (waiting for the mail's link) or None."""
+    sub = subscription_of_user(db=db, user_id=user_id)
+    if sub is None or sub.unsubscribed_at is not None:
+        return None
+    return "active" if sub.confirmed_at is not None else "pending"

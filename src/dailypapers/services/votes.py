@@ -9,6 +9,7 @@ concurrent voters and processes (the UNIQUE(user_id, paper_id) constraint decide
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -74,3 +75,20 @@ def upvoted_among(*, db: Session, user_id: int, paper_ids: Iterable[int]) -> set
 def upvoted_by(*, db: Session, user_id: int) -> set[int]:
     """Every paper id the user has upvoted (one indexed query; for pages that do not list their papers up front)."""
     return set(db.scalars(select(Upvote.paper_id).where(Upvote.user_id == user_id)))
+
+
+@dataclass(frozen=True)
+class VoteBox:
+    """What the upvote box of one paper shows to one viewer (its in-place update after a vote)."""
+
+    id: int
+    key: str
+    upvotes: int
+    upvoted: bool
+
+
+def vote_box(*, db: Session, user_id: int, paper_key: str) -> VoteBox:
+    pid = _paper_id(db, paper_key)
+    count = int(db.scalar(select(Paper.upvotes).where(Paper.id == pid)) or 0)
+    return VoteBox(id=pid, key=paper_key, upvotes=count,
+                   upvoted=has_upvoted(db=db, user_id=user_id, paper_id=pid))

@@ -14,6 +14,8 @@ pool and spaces its requests ``min_interval`` seconds apart, as arXiv's terms of
 
 from __future__ import annotations
 
+import re
+
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -62,8 +64,17 @@ class ArxivLookup:
     missing: list[str] = field(default_factory=list)
 
 
+_HF_PAPER_URL = re.compile(
+    r"^\s*(?:https?://)?(?:www\.)?(?:huggingface\.co|hf\.co)/papers/(?P<id>[^/?#\s]+)/?(?:[?#]\S*)?\s*$",
+    re.IGNORECASE)
+
+
 def normalize_id(text: str) -> tuple[str, int | None]:
-    """An id as a member may paste it (``arXiv:2401.01234v3``, an abs/pdf URL) → (id, version)."""
+    """An id as a member may paste it (``arXiv:2401.01234v3``, an abs/pdf URL, a
+    huggingface.co/papers/… or hf.co/papers/… link) → (id, version)."""
+    hf = _HF_PAPER_URL.match(text)
+    if hf:
+        text = hf.group("id")
     try:
         return parse_arxiv_id(text)
     except RecordError as exc:

@@ -25,16 +25,27 @@ from markupsafe import Markup, escape
 from jinja2 import pass_context
 from sqlalchemy.orm import Session
 
-from dailypapers.services import ratelimits, sessions, votes
+from dailypapers.services import ratelimits, sessions, subscriptions, votes
 from dailypapers.services.errors import Forbidden, RateLimited, ServiceError
 from dailypapers.settings import Settings
 from dailypapers.store import User
-from dailypapers.web.deps import templates_of
+from dailypapers.web import inplace
 
 COOKIE = "dp_session"
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+# Why a page sent someone to log in, by the last segment of the path that asked: the login page
+# says it in words (``?why=``; unknown values are ignored there).
+LOGIN_REASONS = {"upvote": "upvote", "unvote": "upvote", "comments": "comment", "submit": "submit",
+                 "account": "account", "edit": "comment", "delete": "comment"}
+LOGIN_MESSAGES = {
+    "upvote": "Log in or sign up to upvote papers.",
+    "comment": "Log in or sign up to join the discussion.",
+    "submit": "Log in or sign up to submit a paper; it will be featured today with your name.",
+    "account": "Log in to see your account.",
+    "members": "Log in to manage organizations.",
+}
 
 
 class CsrfFailed(Exception):
@@ -52,9 +63,12 @@ class ApiUnauthorized(Exception):
 class Viewer:
     """The person behind a request: their user (or None), cookie token and CSRF token."""
 
-    def __init__(self, *, request: Request, user: User | None, token: str | None) -> None:
+    def __init__(self, *, request: Request, user: User | None, token: str | None,
+                 digest: str | None = None) -> None:
         self.request = request
         self.user = user
+        # The member's digest: "active", "pending" or None (the header banner depends on it).
+        self.digest = digest
         self._token = token
         self._voted: set[int] | None = None
 
@@ -69,6 +83,10 @@ class Viewer:
             self._token = secrets.token_urlsafe(32)
             self.request.state.dp_new_token = self._token
         return self._token
+
+    @property
+    def subscribed(self) -> bool:
+        return self.digest == "active"
 
     @property
     def csrf_token(self) -> str:
@@ -103,10 +121,13 @@ def get_viewer(request: Request) -> Viewer:
         return cached  # type: ignore[no-any-return]
     token = request.cookies.get(COOKIE) or None
     user = None
+    digest = None
     if token:
         with request.app.state.db.session() as db:
             user = sessions.user_for_session(db=db, token=token)
-    viewer = Viewer(request=request, user=user, token=token)
+            if user is not None:
+                digest = subscriptions.digest_status_of_user(db=db, user_id=user.id)
+    viewer = Viewer(request=request, user=user, token=token, digest=digest)
     request.state.dp_viewer = viewer
     return viewer
 
@@ -224,6 +245,8 @@ def _wants_json(request: Request) -> bool:
 
 def _error(request: Request, status: int, message: str, *, link: str | None = None,
            headers: dict[str, str] | None = None) -> Response:
+    if inplace.wants_fragment(request):
+        return inplace.error(status, message)
     if _wants_json(request):
         body: dict[str, Any] = {"error": message}
         if link:
@@ -269,7 +292,11 @@ def install(app: FastAPI) -> None:
         else:  # a POST route cannot be returned to; go back to the page the form was on
             referer = urlsplit(request.headers.get("referer", ""))
             back = referer.path if referer.netloc == request.url.netloc else "/"
-        return RedirectResponse(f"/login?next={quote(safe_next(back))}", status_code=303)
+        why = LOGIN_REASONS.get(request.url.path.rsplit("/", 1)[-1], "")
+        target = f"/login?next={quote(safe_next(back))}" + (f"&why={why}" if why else "")
+        if inplace.wants_fragment(request):
+            return inplace.error(401, "Log in to do that.", login=target)
+        return RedirectResponse(target, status_code=303)
 
     @app.exception_handler(ApiUnauthorized)
     async def _api_unauthorized(request: Request, exc: ApiUnauthorized) -> Response:

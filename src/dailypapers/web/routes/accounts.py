@@ -14,6 +14,7 @@ from dailypapers.services.errors import Invalid, ServiceError
 from dailypapers.web.auth import (
     COOKIE,
     CSRF,
+    LOGIN_MESSAGES,
     CurrentUser,
     client_ip,
     limit_by_ip,
@@ -34,9 +35,15 @@ def _logged_in(request: Request, token: str, next_url: str | None) -> Response:
     return response
 
 
+def _reason(why: str) -> str:
+    """The sentence a log-in or sign-up page opens with when another page sent the visitor."""
+    return LOGIN_MESSAGES.get(why, "")
+
+
 @router.get("/signup")
-def signup_page(request: Request, next: str = "/") -> Response:
-    return render(request, "account/signup.html", {"next": safe_next(next), "form": {}})
+def signup_page(request: Request, next: str = "/", why: str = "") -> Response:
+    return render(request, "account/signup.html", {"next": safe_next(next), "form": {},
+                                                   "reason": _reason(why), "why": why})
 
 
 @router.post("/signup", dependencies=[*CSRF, limit_by_ip(ratelimits.SIGNUP_IP)])
@@ -56,8 +63,9 @@ def signup(request: Request, db: DB, username: Annotated[str, Form()] = "",
 
 
 @router.get("/login")
-def login_page(request: Request, next: str = "/") -> Response:
-    return render(request, "account/login.html", {"next": safe_next(next), "login": ""})
+def login_page(request: Request, next: str = "/", why: str = "") -> Response:
+    return render(request, "account/login.html", {"next": safe_next(next), "login": "",
+                                                  "reason": _reason(why), "why": why})
 
 
 @router.post("/login", dependencies=CSRF)

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from dailypapers.services import comments, ratelimits
 from dailypapers.services.errors import Forbidden
 from dailypapers.store import Comment
-from dailypapers.web import schemas
+from dailypapers.web import inplace, schemas
 from dailypapers.web.auth import CSRF, ApiUser, CurrentUser, limit_by_user, render
 from dailypapers.web.deps import get_db
 from dailypapers.web.openapi import TOKEN, WRITE, PaperRef, link, responses
@@ -21,16 +21,32 @@ router = APIRouter()
 DB = Annotated[Session, Depends(get_db)]
 
 
-def _at(db: Session, comment: Comment) -> Response:
-    return RedirectResponse(comments.comment_url(db=db, comment=comment), status_code=303)
+def _at(request: Request, db: Session, comment: Comment, said: str, *,
+        whole_thread: bool = True) -> Response:
+    """The comment in place (site.js: its thread, or the comment alone), else the page at it."""
+    key, _ = comments.paper_of(db=db, comment=comment)
+    if not inplace.wants_fragment(request):
+        return RedirectResponse(f"/papers/{key}#comment-{comment.id}", status_code=303)
+    context = {"card": {"key": key}}
+    if comment.parent_id is None and whole_thread:
+        thread = comments.thread_of(db=db, comment_id=comment.id)
+        if thread is None:  # a deleted comment that nobody answered: its thread goes away
+            return inplace.fragment(request, "community/_empty.html", {}, status=said)
+        return inplace.fragment(request, "community/_thread.html", {**context, "thread": thread},
+                                status=said)
+    comment.author  # noqa: B018 - loaded before rendering: templates never query
+    if comment.deleted_at is not None:
+        return inplace.fragment(request, "community/_empty.html", {}, status=said)
+    return inplace.fragment(request, "community/_comment.html", {**context, "c": comment}, status=said)
 
 
 @router.post("/papers/{key:path}/comments", dependencies=[*CSRF, limit_by_user(ratelimits.COMMENT_USER)])
-def post_comment(key: str, db: DB, user: CurrentUser, body: Annotated[str, Form()] = "",
+def post_comment(request: Request, key: str, db: DB, user: CurrentUser,
+                 body: Annotated[str, Form()] = "",
                  parent_id: Annotated[int | None, Form()] = None) -> Response:
     comment = comments.add_comment(db=db, user_id=user.id, paper_key=key, body=body,
                                    parent_id=parent_id)
-    return _at(db, comment)
+    return _at(request, db, comment, "Reply posted." if parent_id else "Comment posted.")
 
 
 @router.get("/comments/{comment_id}/edit")
@@ -38,18 +54,24 @@ def edit_page(request: Request, comment_id: int, db: DB, user: CurrentUser) -> R
     comment = comments.get_comment(db=db, comment_id=comment_id)
     if comment.user_id != user.id:
         raise Forbidden("you can only change your own comments")
-    return render(request, "community/comment_edit.html", {"comment": comment})
+    key, title = comments.paper_of(db=db, comment=comment)
+    context = {"comment": comment, "paper_key": key, "paper_title": title}
+    if inplace.wants_fragment(request):
+        return inplace.fragment(request, "community/_comment_edit_form.html", context)
+    return render(request, "community/comment_edit.html", context)
 
 
 @router.post("/comments/{comment_id}/edit", dependencies=CSRF)
-def edit_comment(comment_id: int, db: DB, user: CurrentUser,
+def edit_comment(request: Request, comment_id: int, db: DB, user: CurrentUser,
                  body: Annotated[str, Form()] = "") -> Response:
-    return _at(db, comments.edit_comment(db=db, user=user, comment_id=comment_id, body=body))
+    comment = comments.edit_comment(db=db, user=user, comment_id=comment_id, body=body)
+    return _at(request, db, comment, "Comment saved.", whole_thread=False)
 
 
 @router.post("/comments/{comment_id}/delete", dependencies=CSRF)
-def delete_comment(comment_id: int, db: DB, user: CurrentUser) -> Response:
-    return _at(db, comments.delete_comment(db=db, user=user, comment_id=comment_id))
+def delete_comment(request: Request, comment_id: int, db: DB, user: CurrentUser) -> Response:
+    comment = comments.delete_comment(db=db, user=user, comment_id=comment_id)
+    return _at(request, db, comment, "Comment deleted.")
 
 
 class CommentIn(BaseModel):

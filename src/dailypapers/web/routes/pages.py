@@ -4,6 +4,7 @@ service function and renders (the HTML page or its ``.json`` twin, from the same
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import RedirectResponse, Response
@@ -63,6 +64,30 @@ def _period_html(request: Request, viewer: Viewer, db: Session, kind: PeriodKind
         alternates += feed_alternates(f"/feeds/date/{period.slug}", f"Daily Papers — {period.label}")
     return render(request, "period.html", {"view": view, "others": others, "section": "daily"},
                   alternates=alternates, db=db)
+
+
+@router.get("/papers")
+@router.get("/papers/")
+def papers_index(
+    request: Request, db: DB,
+    date: Annotated[str | None, Query(max_length=20, description="A day, YYYY-MM-DD.")] = None,
+    week: Annotated[str | None, Query(max_length=20, description="An ISO week, YYYY-Www.")] = None,
+    month: Annotated[str | None, Query(max_length=20, description="A month, YYYY-MM.")] = None,
+    q: Annotated[str | None, Query(max_length=10_000)] = None,
+) -> Response:
+    """hf.co's addresses: ``/papers`` (today's papers), ``/papers?date=…``, ``?week=``, ``?month=``
+    and ``/papers?q=…`` (a search). Each redirects (307) to this site's address for the same page,
+    so a link pasted from hf.co lands where it would there."""
+    if q is not None and q.strip():
+        return RedirectResponse(f"/search?{urlencode({'q': q})}", status_code=307)
+    asked: tuple[tuple[PeriodKind, str | None], ...] = (("day", date), ("week", week), ("month", month))
+    for kind, value in asked:
+        if value:
+            try:
+                return RedirectResponse(parse_period(kind, value.strip()).path, status_code=307)
+            except PeriodError as exc:
+                raise HTTPException(422, str(exc)) from exc
+    return home(request, db)
 
 
 @router.get("/papers/date")

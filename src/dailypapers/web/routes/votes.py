@@ -11,7 +11,8 @@ from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from dailypapers.services import ratelimits, votes
-from dailypapers.web.auth import CSRF, ApiUser, CurrentUser, limit_by_user, safe_next
+from dailypapers.web import inplace
+from dailypapers.web.auth import CSRF, ApiUser, CurrentUser, Viewed, Viewer, limit_by_user, safe_next
 from dailypapers.web.deps import get_db
 from dailypapers.web.openapi import TOKEN, WRITE, PaperRef, link, responses
 
@@ -27,27 +28,43 @@ class VoteState(BaseModel):
     upvotes: int
 
 
-def _back(request: Request, next_url: str | None, key: str) -> Response:
-    """Back to the page the button was on (the card's anchor), else to the paper."""
+def _back(request: Request, next_url: str | None, key: str, paper_id: int) -> Response:
+    """Back to the page the button was on, at the card's title (``#t-<id>``) so that a vote far
+    down a long day does not land at the top; else to the paper."""
     target = next_url
     if not target:
         referer = urlsplit(request.headers.get("referer", ""))
-        target = referer.path if referer.netloc == request.url.netloc else None
+        if referer.netloc == request.url.netloc and referer.path:
+            query = f"?{referer.query}" if referer.query else ""
+            target = f"{referer.path}{query}#t-{paper_id}"
     return RedirectResponse(safe_next(target, f"/papers/{key}"), status_code=303)
 
 
+def _answer(request: Request, db: Session, viewer: Viewer, key: str, next_url: str,
+            large: str) -> Response:
+    """The new vote box in place (site.js), else back to the page the button was on."""
+    box = votes.vote_box(db=db, user_id=viewer.user.id, paper_key=key)  # type: ignore[union-attr]
+    if not inplace.wants_fragment(request):
+        return _back(request, next_url, key, box.id)
+    viewer.preload_votes(db=db, paper_ids=[box.id])
+    said = "Upvoted" if box.upvoted else "Upvote removed"
+    return inplace.fragment(request, "community/_vote.html",
+                            {"card": box, "large": large == "1"},
+                            status=f"{said}; {box.upvotes} upvote{'' if box.upvotes == 1 else 's'}.")
+
+
 @router.post("/papers/{key:path}/upvote", dependencies=FORM_LIMIT)
-def upvote_form(request: Request, key: str, db: DB, user: CurrentUser,
-                next: Annotated[str, Form()] = "") -> Response:
+def upvote_form(request: Request, key: str, db: DB, user: CurrentUser, viewer: Viewed,
+                next: Annotated[str, Form()] = "", large: Annotated[str, Form()] = "") -> Response:
     votes.upvote(db=db, user_id=user.id, paper_key=key)
-    return _back(request, next, key)
+    return _answer(request, db, viewer, key, next, large)
 
 
 @router.post("/papers/{key:path}/unvote", dependencies=FORM_LIMIT)
-def unvote_form(request: Request, key: str, db: DB, user: CurrentUser,
-                next: Annotated[str, Form()] = "") -> Response:
+def unvote_form(request: Request, key: str, db: DB, user: CurrentUser, viewer: Viewed,
+                next: Annotated[str, Form()] = "", large: Annotated[str, Form()] = "") -> Response:
     votes.unvote(db=db, user_id=user.id, paper_key=key)
-    return _back(request, next, key)
+    return _answer(request, db, viewer, key, next, large)
 
 
 _VOTE_RESPONSES = responses(*WRITE, 404, extra={200: {"links": {
