@@ -161,6 +161,11 @@ class Settings(BaseSettings):
     digest_scheduler_minutes: int = Field(
         15, ge=1, le=1440, description="Minutes between digest runs of the scheduler inside `serve`."
     )
+    submission_retry_seconds: int = Field(
+        60, ge=0, le=86_400,
+        description="Seconds between runs of `submissions retry` inside `serve` (submissions kept "
+        "while arXiv was unreachable); 0 turns the loop off (run the command from cron instead).",
+    )
     search_embedding_model: str = Field(
         "sentence-transformers/all-MiniLM-L6-v2",
         description="Embedding model for search by meaning: the bundled all-MiniLM-L6-v2 (offline), "

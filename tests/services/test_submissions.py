@@ -49,7 +49,7 @@ def test_unreachable_arxiv_changes_nothing_and_curators_can_enter_it_by_hand(db)
     with recorded_arxiv_api() as server, ArxivClient(base_url=server.endpoint("overloaded"),
                                                     min_interval=0) as down:
         member = make_user(db)
-        with pytest.raises(submissions.SourceUnavailable, match="could not be reached"):
+        with pytest.raises(submissions.SourceUnavailable, match="not answering right now"):
             submissions.submit_paper(db=db, arxiv=down, user=member, ref="1605.08386", day=DAY)
     assert db.scalar(select(Paper.id)) is None
     with pytest.raises(Forbidden):

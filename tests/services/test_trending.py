@@ -46,8 +46,9 @@ def test_clock_stops_at_the_end_of_the_newest_day():
 
 
 class _Item:
-    def __init__(self, id, upvotes, featured_at):
+    def __init__(self, id, upvotes, featured_at, published_at=None):
         self.id, self.upvotes, self.featured_at = id, upvotes, featured_at
+        self.published_at = published_at
 
 
 def test_rank_orders_by_score_then_upvotes_then_newness_then_id():
@@ -63,6 +64,15 @@ def test_rank_orders_by_score_then_upvotes_then_newness_then_id():
     assert [item.id for item, _ in ranked] == [2, 3, 5, 1, 4]
     assert ranked[0][1] == pytest.approx(10 / 4 ** 1.8, rel=1e-12)
     assert ranked[-1][1] == 0.0
+
+
+def test_a_tie_within_one_day_goes_to_the_more_recently_published_paper():
+    """Like the bundled sample: papers of many years featured on one day with equal votes."""
+    as_of = dt.datetime(2025, 12, 11)
+    featured = dt.datetime(2025, 12, 10)
+    items = [_Item(1, 1, featured, dt.datetime(2022, 8, 15)), _Item(2, 1, featured, dt.datetime(2025, 9, 30)),
+             _Item(3, 1, featured, None), _Item(4, 3, featured, dt.datetime(2021, 1, 1))]
+    assert [item.id for item, _ in rank(items, as_of=as_of)] == [4, 2, 1, 3]
 
 
 def test_trending_ranks_the_window_before_the_clock(db):

@@ -30,6 +30,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "serve": ("dailypapers.cli.serve:serve_cmd",
               ("Migrate the database, load the bundled sample if it is empty, bring the search indexes "
                "up to date, and serve the site.")),
+    "submissions": ("dailypapers.cli.submissions:submissions_group",
+                    "Member submissions kept for later when arXiv could not be reached."),
     "sync": ("dailypapers.cli.sync:sync_group",
              "Pull papers from upstream sources (resumable: a rerun after a crash goes on where it stopped)."),
     "users": ("dailypapers.cli.users:users_group", "Manage user accounts."),

@@ -49,3 +49,12 @@ def org_page(*, db: Session, handle: str, page: int = 0, page_size: int = 60,
                                       Membership.user_id == viewer_id))
     return OrgPage(org=org, cards=fetch_cards(db=db, stmt=stmt), total=total, page=page,
                    page_size=page_size, viewer_role=role)
+
+
+def org_choices(*, db: Session, limit: int = 300) -> list[OrgRef]:
+    """Organizations for the search filter's suggestions: those with the most featured papers."""
+    rows = db.execute(select(Organization.id, Organization.handle, Organization.name)
+                      .join(DailyEntry, DailyEntry.organization_id == Organization.id)
+                      .group_by(Organization.id, Organization.handle, Organization.name)
+                      .order_by(func.count(DailyEntry.id).desc(), Organization.handle).limit(limit))
+    return [OrgRef(*row) for row in rows]

@@ -25,3 +25,11 @@ def load_sample_if_empty(*, db: Session) -> ImportResult | None:
     if db.scalar(select(func.count()).select_from(Paper)):
         return None
     return import_seeds(db=db, paths=sample_paths(), year=SAMPLE_YEAR)
+
+
+def is_sample_only(*, db: Session) -> bool:
+    """Whether the catalog holds nothing but the bundled sample's seed cards (keys ``seed-…``):
+    pages then say so and show how to bring in real papers. One indexed probe, stopping at the
+    first real paper."""
+    real = db.scalar(select(Paper.id).where(~Paper.key.startswith("seed-")).limit(1))
+    return real is None and bool(db.scalar(select(Paper.id).limit(1)))

@@ -35,9 +35,18 @@ class ArxivFetcher(Protocol):
 
 
 class SourceUnavailable(ServiceError):
-    """arXiv could not be reached or answered nonsense; nothing was changed."""
+    """arXiv could not be reached or answered nonsense; nothing was changed.
+
+    ``arxiv_id`` is the paper asked for, so the caller can keep the submission for later
+    (``services.pending_submissions``); ``detail`` is the technical cause, for logs.
+    """
 
     status = 503
+
+    def __init__(self, message: str, *, arxiv_id: str, detail: str = "") -> None:
+        super().__init__(message)
+        self.arxiv_id = arxiv_id
+        self.detail = detail
 
 
 def today_utc() -> dt.date:
@@ -110,9 +119,12 @@ def submit_paper(*, db: Session, arxiv: ArxivFetcher, user: User, ref: str,
             raise NotFound(f"arXiv has no paper {arxiv_id}") from exc
         except ArxivInvalidId as exc:
             raise Invalid(f"arXiv does not accept {arxiv_id!r} as an id") from exc
-        except (ArxivUnavailable, ArxivBadResponse) as exc:
-            raise SourceUnavailable(f"arXiv could not be reached ({exc}); nothing was submitted. "
-                                    "Try again later.") from exc
+        except ArxivUnavailable as exc:
+            raise SourceUnavailable("arXiv is not answering right now (it is down or slow).",
+                                    arxiv_id=arxiv_id, detail=str(exc)) from exc
+        except ArxivBadResponse as exc:
+            raise SourceUnavailable("arXiv answered with something we could not read.",
+                                    arxiv_id=arxiv_id, detail=str(exc)) from exc
         pid = _store(db, record)
     return _feature(db, pid, user, organization_id, day or today_utc())
 

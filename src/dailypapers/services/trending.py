@@ -68,6 +68,8 @@ class Scorable(Protocol):
     def upvotes(self) -> int: ...
     @property
     def featured_at(self) -> dt.datetime | None: ...
+    @property
+    def published_at(self) -> dt.datetime | None: ...
 
 
 @dataclass(frozen=True)
@@ -75,13 +77,16 @@ class _Candidate:
     id: int
     upvotes: int
     featured_at: dt.datetime | None
+    published_at: dt.datetime | None = None
 
 
 S = TypeVar("S", bound=Scorable)
 
 
 def rank(items: Iterable[S], *, as_of: dt.datetime) -> list[tuple[S, float]]:
-    """Items with their scores, best first; ties go to more upvotes, then the newer, then the lower id.
+    """Items with their scores, best first; ties go to more upvotes, then the newer, then the more
+    recently published (a day of old papers featured at once, like the bundled sample's, then
+    lists this year's before 2022's), then the lower id.
 
     Never-featured items score 0.
     """
@@ -91,7 +96,9 @@ def rank(items: Iterable[S], *, as_of: dt.datetime) -> list[tuple[S, float]]:
         score = 0.0 if featured is None else trending_score(
             upvotes=item.upvotes, age_hours=age_hours(featured_at=featured, as_of=as_of))
         newness = (featured - _EPOCH).total_seconds() if featured is not None else float("-inf")
-        scored.append(((-score, -item.upvotes, -newness, item.id), item, score))
+        published = item.published_at
+        recency = (published - _EPOCH).total_seconds() if published is not None else float("-inf")
+        scored.append(((-score, -item.upvotes, -newness, -recency, item.id), item, score))
     scored.sort(key=lambda t: t[0])
     return [(item, score) for _, item, score in scored]
 
@@ -115,14 +122,14 @@ def trending(*, db: Session, now: dt.datetime, limit: int, offset: int = 0,
         start, end = within.start, within.end
     else:
         start, end = (as_of - dt.timedelta(days=WINDOW_DAYS)).date(), as_of.date() + dt.timedelta(days=1)
-    stmt = (select(Paper.id, Paper.upvotes, DailyEntry.day, DailyEntry.submitted_at)
+    stmt = (select(Paper.id, Paper.upvotes, DailyEntry.day, DailyEntry.submitted_at, Paper.published_at)
             .join(DailyEntry, DailyEntry.paper_id == Paper.id)
             .where(DailyEntry.day >= start, DailyEntry.day < end))
     if submitter is not None:
         stmt = stmt.where(DailyEntry.submitted_by == submitter)
     rows = db.execute(stmt)
-    candidates = [_Candidate(pid, up, submitted or dt.datetime.combine(day, dt.time()))
-                  for pid, up, day, submitted in rows]
+    candidates = [_Candidate(pid, up, submitted or dt.datetime.combine(day, dt.time()), published)
+                  for pid, up, day, submitted, published in rows]
     ranked = rank(candidates, as_of=as_of)
     page = ranked[offset:offset + limit]
     cards = {card.id: card for card in load_cards(db=db, paper_ids=[c.id for c, _ in page])}

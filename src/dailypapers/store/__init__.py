@@ -13,7 +13,8 @@ from dailypapers.store.votes import Upvote
 from dailypapers.store.subscriptions import Subscription
 from dailypapers.store.deliveries import Delivery
 from dailypapers.store.sync_state import SyncState
+from dailypapers.store.pending import PendingSubmission
 
 __all__ = ["Base", "Author", "DailyEntry", "Embedding", "Organization", "Paper", "PaperAuthor",
            "ApiToken", "Comment", "LoginSession", "Membership", "PasswordReset", "RateLimit", "Role",
-           "Upvote", "User", "Subscription", "Delivery", "SyncState"]
+           "Upvote", "User", "Subscription", "Delivery", "SyncState", "PendingSubmission"]

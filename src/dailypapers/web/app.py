@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from dailypapers.services.digest_scheduler import DigestScheduler
+from dailypapers.services.submission_retrier import SubmissionRetrier
 from dailypapers.services.sync_schedule import SyncScheduler
 from dailypapers.settings import Settings
 from dailypapers.store.db import Database
@@ -44,10 +45,12 @@ def create_app(settings: Settings, database: Database | None = None, *,
         # Off unless DAILYPAPERS_SYNC_SCHEDULE is set; one worker at a time runs each period.
         _app.state.sync_scheduler = SyncScheduler.start_if_enabled(
             settings=settings, database=db, engine=_app.state.search)
+        _app.state.submission_retrier = SubmissionRetrier.start_if_enabled(settings=settings, database=db)
         if warm_model:
             _app.state.search.warm_model_in_background()
         yield
-        for scheduler in (_app.state.digest_scheduler, _app.state.sync_scheduler):
+        for scheduler in (_app.state.digest_scheduler, _app.state.sync_scheduler,
+                          _app.state.submission_retrier):
             if scheduler is not None:
                 scheduler.stop()
         if database is None:

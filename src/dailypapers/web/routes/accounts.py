@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from dailypapers.mail import MailError, session_from_settings
-from dailypapers.services import accounts, ratelimits, sessions
+from dailypapers.services import accounts, ratelimits, sessions, subscriptions
+from dailypapers.services.account_page import account_page as load_account_page
 from dailypapers.services.errors import Invalid, ServiceError
+from dailypapers.store import User
 from dailypapers.web.auth import (
     COOKIE,
     CSRF,
@@ -92,10 +95,21 @@ def logout(request: Request, db: DB) -> Response:
     return response
 
 
+def _account(request: Request, db: Session, user: User, **extra: object) -> dict[str, object]:
+    """Everything the account page shows: the member's activity, digest and API tokens."""
+    settings = request.app.state.settings
+    page = load_account_page(db=db, user_id=user.id)
+    manage = None
+    if page.subscription is not None and page.subscription.status != "unsubscribed":
+        token = subscriptions.manage_token(secret=settings.secret_key, subscription=page.subscription)
+        manage = f"/subscriptions/manage?{urlencode({'token': token})}"
+    return {"user": user, "page": page, "manage_url": manage,
+            "tokens": sessions.list_api_tokens(db=db, user_id=user.id), **extra}
+
+
 @router.get("/account")
 def account_page(request: Request, db: DB, user: CurrentUser) -> Response:
-    tokens = sessions.list_api_tokens(db=db, user_id=user.id)
-    return render(request, "account/settings.html", {"user": user, "tokens": tokens})
+    return render(request, "account/settings.html", _account(request, db, user))
 
 
 @router.post("/account/profile", dependencies=CSRF)
@@ -109,9 +123,8 @@ def update_profile(request: Request, db: DB, user: CurrentUser,
 def create_token(request: Request, db: DB, user: CurrentUser,
                  name: Annotated[str, Form()] = "") -> Response:
     _, raw = sessions.create_api_token(db=db, user_id=user.id, name=name)
-    tokens = sessions.list_api_tokens(db=db, user_id=user.id)
     # The raw token is shown on this one response only; no-store keeps it out of caches.
-    return render(request, "account/settings.html", {"user": user, "tokens": tokens, "new_token": raw},
+    return render(request, "account/settings.html", _account(request, db, user, new_token=raw),
                   headers={"Cache-Control": "no-store"})
 
 

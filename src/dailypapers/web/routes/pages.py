@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from dailypapers.services import daily, trending
+from dailypapers.services import daily, sample, trending
 from dailypapers.services.periods import PeriodError, PeriodKind, containing, parse_period
 from dailypapers.store.base import utcnow
 from dailypapers.web import schemas
@@ -62,7 +62,8 @@ def _period_html(request: Request, viewer: Viewer, db: Session, kind: PeriodKind
     alternates = [Alternate(f"{period.path}.json", JSON, f"{period.label} (JSON)")]
     if kind == "day":
         alternates += feed_alternates(f"/feeds/date/{period.slug}", f"Daily Papers — {period.label}")
-    return render(request, "period.html", {"view": view, "others": others, "section": "daily"},
+    return render(request, "period.html", {"view": view, "others": others, "section": "daily",
+                                           "sample": sample.is_sample_only(db=db)},
                   alternates=alternates, db=db)
 
 
@@ -137,7 +138,7 @@ def trending_page(request: Request, viewer: Viewed, db: DB, page: Page = 1) -> R
     viewer.preload_votes(db=db, paper_ids=[card.id for card, _score in ranked.ranked])
     context = {"ranked": ranked, "page": page - 1, "page_size": TRENDING_SIZE,
                "pages": max(1, -(-ranked.total // TRENDING_SIZE)), "section": "trending",
-               "window": trending.WINDOW_DAYS}
+               "window": trending.WINDOW_DAYS, "sample": sample.is_sample_only(db=db)}
     return render(request, "trending.html", context,
                   alternates=feed_alternates("/feeds/trending", "Trending papers"), db=db)
 

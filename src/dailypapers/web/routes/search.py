@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import time
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -17,6 +18,7 @@ from fastapi.responses import Response
 from pydantic import Field, TypeAdapter
 from sqlalchemy.orm import Session
 
+from dailypapers.search.coverage import Coverage, coverage
 from dailypapers.search.engine import SearchEngine
 from dailypapers.search.query import MAX_QUERY_CHARS
 from dailypapers.services.search import (
@@ -30,7 +32,7 @@ from dailypapers.services.search import (
     search_papers,
     similar_papers,
 )
-from dailypapers.services import papers
+from dailypapers.services import orgs, papers
 from dailypapers.web import schemas
 from dailypapers.web.auth import Viewed
 from dailypapers.web.deps import get_db
@@ -126,6 +128,40 @@ def _query_string(**params: Any) -> str:
     return urlencode({k: v for k, v in params.items() if v not in (None, "", False)})
 
 
+COVERAGE_SECONDS = 60.0
+
+
+def _coverage(request: Request, db: Session) -> Coverage:
+    """How much of the catalog search by meaning sees, counted at most once a minute per worker."""
+    state = request.app.state
+    cached: tuple[float, Coverage] | None = getattr(state, "search_coverage", None)
+    now = time.monotonic()
+    if cached is None or now - cached[0] > COVERAGE_SECONDS:
+        cached = (now, coverage(db=db, model=state.search.model))
+        state.search_coverage = cached
+    return cached[1]
+
+
+def _filter_words(params: dict[str, Any]) -> list[str]:
+    """The active filters in words, for "No papers match … with these filters"."""
+    words = []
+    for key, label in (("published_from", "published from"), ("published_to", "published until"),
+                       ("featured_from", "featured from"), ("featured_to", "featured until")):
+        if params.get(key):
+            words.append(f"{label} {params[key]}")
+    if params.get("org"):
+        words.append(f"organization {params['org']}")
+    if params.get("has_code") is not None:
+        words.append("with code" if params["has_code"] else "without code")
+    if params.get("min_upvotes") is not None:
+        words.append(f"at least {params['min_upvotes']} upvotes")
+    if params.get("mode") == "keyword":
+        words.append("keywords only")
+    elif params.get("mode") == "semantic":
+        words.append("meaning only")
+    return words
+
+
 @router.get("/search", include_in_schema=False)
 def search_page(
     request: Request, viewer: Viewed, db: DB, q: Q = "",
@@ -144,11 +180,14 @@ def search_page(
               "org": org, "has_code": has_code, "min_upvotes": min_upvotes}
     feed_query = _query_string(**{**params, "sort": None})
     pages = max(1, math.ceil(result.total / result.request.per_page))
+    explained = {"coverage": _coverage(request, db), "org_choices": orgs.org_choices(db=db),
+                 "filter_words": _filter_words(params),
+                 "clear_url": "/search?" + _query_string(q=q, sort=params["sort"])}
     context = {"q": q, "result": result, "filters": filters, "sort": sort, "mode": mode,
                "params": params, "pages": min(pages, 1000), "page": page,
                "page_url": lambda n: "/search?" + _query_string(**params, page=n if n > 1 else None),
                "sort_url": lambda s: "/search?" + _query_string(**{**params, "sort": s if s != "relevance" else None}),
-               "feed_query": feed_query}
+               "feed_query": feed_query, **explained}
     title = f"Search: {q[:80]}" if q else "Search"
     suffix = f"?{feed_query}" if feed_query else ""
     alternates = [Alternate(f"/feeds/search.rss{suffix}", "application/rss+xml", f"{title} (RSS)"),

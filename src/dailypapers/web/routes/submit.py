@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Query, Request
@@ -10,7 +11,7 @@ from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
-from dailypapers.services import orgs_admin, ratelimits, submissions
+from dailypapers.services import orgs_admin, pending_submissions, ratelimits, submissions
 from dailypapers.services.errors import Conflict, Forbidden, Invalid, NotFound, ServiceError
 from dailypapers.sources.arxiv_client import ArxivClient
 from dailypapers.store import User
@@ -19,6 +20,7 @@ from dailypapers.web.deps import get_db
 from dailypapers.web.openapi import TOKEN, WRITE, link, responses
 
 router = APIRouter()
+log = logging.getLogger(__name__)
 DB = Annotated[Session, Depends(get_db)]
 
 
@@ -52,7 +54,13 @@ def submit(request: Request, db: DB, user: CurrentUser, ref: Annotated[str, Form
             entry = submissions.submit_paper(db=db, arxiv=arxiv, user=user, ref=ref,
                                              organization_id=_org_id(db, user, organization))
     except submissions.SourceUnavailable as exc:
-        return _form(request, db, user, status=503, error=exc.message, manual=user.is_curator, **values)
+        # Never a dead end: keep it and fetch it later (services/pending_submissions.py).
+        log.warning("arXiv unavailable for %s: %s", exc.arxiv_id, exc.detail)
+        kept = pending_submissions.keep(db=db, user=user, arxiv_id=exc.arxiv_id,
+                                        organization_id=_org_id(db, user, organization),
+                                        day=submissions.today_utc(), reason=exc.message)
+        return _form(request, db, user, status=202, kept=kept, reason=exc.message,
+                     manual=user.is_curator, **values)
     except (Invalid, NotFound, Conflict) as exc:
         return _form(request, db, user, status=exc.status, error=exc.message,
                      link=getattr(exc, "link", None), **values)

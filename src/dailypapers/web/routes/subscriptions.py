@@ -127,6 +127,17 @@ def confirm_submit(request: Request, db: DB,
                    manage_url=_manage_url(request, sub))
 
 
+def _timezone_groups() -> list[tuple[str, list[str]]]:
+    """IANA zones grouped by region for the picker ("Europe" → Europe/Berlin, …); UTC first."""
+    groups: dict[str, list[str]] = {}
+    for name in sorted(zoneinfo.available_timezones()):
+        region, _, rest = name.partition("/")
+        if not rest or region in {"Etc", "SystemV", "US", "Canada", "Brazil", "Chile", "Mexico"}:
+            continue  # aliases of zones listed under their region
+        groups.setdefault(region, []).append(name)
+    return [("Universal", ["UTC"]), *groups.items()]
+
+
 def _manage(request: Request, sub: Any, token: str, *, prefs: Any = None, notice: str = "",
             error: str = "", status: int = 200) -> Response:
     prefs = prefs or subs.preferences_of(sub)
@@ -134,7 +145,7 @@ def _manage(request: Request, sub: Any, token: str, *, prefs: Any = None, notice
     return _render(request, "subscription_manage.html", {
         "email": sub.email, "status": sub.status, "token": token, "prefs": prefs,
         "notice": notice, "error": error, "weekdays": WEEKDAYS,
-        "timezones": sorted(zoneinfo.available_timezones()),
+        "timezone_groups": _timezone_groups(),
         "max_papers": subs.MAX_PAPERS, "max_topics": subs.MAX_TOPICS,
         "feeds": [(t, topics.feed_url(base=base, query=t)) for t in prefs.topics],
     }, status)
