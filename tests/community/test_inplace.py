@@ -187,3 +187,20 @@ def test_comments_without_scripting(site, long_day, browser):
     page.wait_for_load_state("load")
     expect(page.locator(".thread > article.comment .comment-body")).to_have_text("Plain comment, edited")
     context.close()
+
+
+@pytest.mark.parametrize("member", [False, True])
+def test_phone_header_keeps_the_first_card_on_screen(site, long_day, browser, member):
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
+    page = context.new_page()
+    if member:
+        sign_up(page, site.url, "phonemember")
+    page.goto(f"{site.url}/papers/date/{DAY.isoformat()}")
+    header = page.locator("header.site-header").bounding_box()
+    card = page.locator("article.card").first.bounding_box()
+    assert header is not None and card is not None
+    assert header["height"] < 170  # banner, logo + navigation, search
+    assert card["y"] + card["height"] <= 844  # the whole first card is on the first screen
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    page.screenshot(path=str(ARTIFACTS / f"phone-{'member' if member else 'visitor'}.png"))
+    context.close()

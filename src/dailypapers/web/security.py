@@ -1,5 +1,6 @@
 """Security headers on every response, including a Content-Security-Policy that allows no inline
-script or event handler: pages ship no JavaScript at all, and /docs loads its own from /static."""
+script or event handler: pages load only /static/theme.js and /static/site.js (and work without
+them), and /docs loads its own from /static."""
 
 from __future__ import annotations
 

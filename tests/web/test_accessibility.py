@@ -1,0 +1,148 @@
+"""Accessibility as a test: axe-core (vendored from npm, tests/vendor/axe-core) runs in headless
+Chromium over the main pages in light and dark mode and finds no serious or critical violation
+(colour contrast included, so the dark palette is checked too); a keyboard alone can upvote,
+comment and subscribe."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect
+from sqlalchemy import select
+
+from dailypapers.services.imports import import_hf_json, import_seeds
+from dailypapers.store import Author, DailyEntry, Organization, Paper
+from tests.community.helpers import PASSWORD
+from tests.conftest import ARTIFACTS, HF_API, SEEDS
+
+pytestmark = pytest.mark.browser
+AXE = (Path(__file__).resolve().parents[1] / "vendor" / "axe-core" / "axe.min.js").read_text()
+
+
+@pytest.fixture
+def site(live_server, db):
+    import_seeds(db=db, paths=SEEDS, year=2025)
+    import_hf_json(db=db, paths=HF_API)
+    return live_server
+
+
+def _sign_up(page: Page, base: str, username: str) -> None:
+    page.goto(f"{base}/signup")
+    page.fill("#f-username", username)
+    page.fill("#f-email", f"{username}@example.org")
+    page.fill("#f-password", PASSWORD)
+    page.click("form[action='/signup'] button[type=submit]")
+    page.wait_for_load_state("load")
+
+
+def _serious(page: Page) -> list[dict]:
+    page.evaluate(AXE)  # through the DevTools protocol: the page's CSP stays as shipped
+    result = page.evaluate("""async () => {
+        const r = await axe.run(document, {resultTypes: ['violations']});
+        return r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
+                                       nodes: v.nodes.slice(0, 3).map(n => n.target.join(' '))}));
+    }""")
+    return [v for v in result if v["impact"] in ("serious", "critical")]
+
+
+def _main_pages(db) -> list[str]:
+    day = db.scalar(select(DailyEntry.day).order_by(DailyEntry.day.desc()))
+    paper = db.scalar(select(Paper.key).join(DailyEntry, DailyEntry.paper_id == Paper.id)
+                      .where(DailyEntry.day == day).order_by(Paper.upvotes.desc()))
+    org = db.scalar(select(Organization.handle).order_by(Organization.id))
+    author = db.scalar(select(Author.name).order_by(Author.id))
+    return [f"/papers/date/{day.isoformat()}", "/papers/trending", f"/papers/{paper}",
+            "/search?q=attention", "/search?q=attention&org=nobody-here", f"/orgs/{org}",
+            f"/authors/{author}", "/login?why=submit", "/signup", "/subscribe"]
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_main_pages_have_no_serious_violations(browser, site, db, scheme):
+    ARTIFACTS.mkdir(exist_ok=True)
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, color_scheme=scheme)
+    page = context.new_page()
+    found: dict[str, list[dict]] = {}
+    pages = _main_pages(db)
+    for path in pages:
+        page.goto(site + path)
+        found[path] = _serious(page)
+    # Member pages: the account, submit and a paper with the comment form and vote buttons.
+    _sign_up(page, site, f"axe{scheme}")
+    for path in ("/account", "/submit", pages[2], pages[0]):
+        page.goto(site + path)
+        found[f"{path} (member)"] = _serious(page)
+    page.goto(site + pages[2])
+    page.screenshot(path=str(ARTIFACTS / f"paper-member-{scheme}.png"), full_page=True)
+    page.goto(site + pages[0])
+    page.screenshot(path=str(ARTIFACTS / f"daily-member-{scheme}.png"))
+    page.goto(site + "/account")
+    page.screenshot(path=str(ARTIFACTS / f"account-{scheme}.png"), full_page=True)
+    failures = {path: v for path, v in found.items() if v}
+    assert failures == {}, json.dumps(failures, indent=1)
+    assert page.evaluate("getComputedStyle(document.body).colorScheme") == scheme
+    context.close()
+
+
+def test_dark_mode_toggle_overrides_the_system_and_is_remembered(browser, site, db):
+    context = browser.new_context(color_scheme="light")
+    page = context.new_page()
+    page.goto(site + _main_pages(db)[0])
+    toggle = page.get_by_role("button", name="Dark mode")
+    expect(toggle).to_have_attribute("aria-pressed", "false")
+    light = page.evaluate("getComputedStyle(document.body).backgroundColor")
+    toggle.click()
+    expect(toggle).to_have_attribute("aria-pressed", "true")
+    dark = page.evaluate("getComputedStyle(document.body).backgroundColor")
+    assert (light, dark) == ("rgb(255, 255, 255)", "rgb(11, 15, 25)")
+    page.goto(site + "/papers/trending")  # remembered, applied before the first paint
+    assert page.evaluate("document.documentElement.dataset.theme") == "dark"
+    assert page.evaluate("getComputedStyle(document.body).backgroundColor") == dark
+    assert _serious(page) == []
+    page.screenshot(path=str(ARTIFACTS / "trending-dark-toggle.png"))
+    context.close()
+
+
+def _tab_to(page: Page, predicate: str, limit: int = 400) -> None:
+    """Press Tab until the focused element satisfies ``predicate`` (a JS expression over ``el``)."""
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if page.evaluate(f"(() => {{ const el = document.activeElement; return !!({predicate}); }})()"):
+            return
+    raise AssertionError(f"Tab never reached {predicate}")
+
+
+def test_keyboard_only_upvote_comment_and_subscribe(browser, site, db):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    _sign_up(page, site, "keyboarder")
+    day_path = _main_pages(db)[0]
+    page.goto(site + day_path)
+    first = page.locator("article.card").first
+    before = int(first.locator(".upvote-count").inner_text())
+    _tab_to(page, "el.classList.contains('vote-button')")
+    page.keyboard.press("Enter")
+    expect(first.locator(".upvote-count")).to_have_text(str(before + 1))
+    # Focus stayed on the vote; the next Tab reaches the card's title link: open the paper.
+    _tab_to(page, "el.closest('h3.card-title')")
+    title = page.evaluate("document.activeElement.textContent")
+    href = page.evaluate("document.activeElement.getAttribute('href')")
+    page.keyboard.press("Enter")
+    page.wait_for_url(site + href)
+    assert page.locator("h1").inner_text() == title
+    _tab_to(page, "el.id === 'new-comment'")
+    page.keyboard.type("Typed with the keyboard alone")
+    page.keyboard.press("Tab")
+    page.keyboard.press("Enter")
+    expect(page.locator(".comment-body")).to_have_text("Typed with the keyboard alone")
+    # Subscribe from the banner.
+    page.keyboard.press("Control+Home")
+    page.evaluate("document.activeElement && document.activeElement.blur()")
+    _tab_to(page, "el.textContent.trim() === 'Subscribe' && el.closest('.banner')")
+    page.keyboard.press("Enter")
+    page.wait_for_url(site + "/subscribe")
+    _tab_to(page, "el.type === 'submit' && el.textContent.includes('keyboarder@example.org')")
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name="Check your inbox")).to_be_visible()
+    context.close()
