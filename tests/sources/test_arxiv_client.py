@@ -135,3 +135,15 @@ def test_client_is_built_from_settings(arxiv: RecordedArxiv):
                         arxiv_min_interval=0)
     with ArxivClient.from_settings(settings) as c:
         assert c.fetch_one("1605.08386").arxiv_id == "1605.08386"
+
+
+@pytest.mark.parametrize(("pasted", "expected"), [
+    ("https://huggingface.co/papers/2401.01234", ("2401.01234", None)),
+    ("hf.co/papers/2401.01234v2#community", ("2401.01234", 2)),
+    ("https://www.huggingface.co/papers/2401.01234/?utm=x", ("2401.01234", None)),
+    ("https://huggingface.co/papers/hep-th/9901001", ("hep-th/9901001", None)),
+])
+def test_hf_paper_links_are_ids_too(pasted, expected):
+    from dailypapers.sources.arxiv_client import normalize_id
+
+    assert normalize_id(pasted) == expected

@@ -10,7 +10,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dailypapers.services import pending_submissions, subscriptions
-from dailypapers.store import Comment, DailyEntry, Paper, PendingSubmission, Subscription, Upvote
+from dailypapers.store import (
+    Comment,
+    DailyEntry,
+    Paper,
+    PendingSubmission,
+    Subscription,
+    Upvote,
+)
 
 SHOWN = 20
 

@@ -18,7 +18,11 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from dailypapers.services.errors import Conflict, ServiceError
-from dailypapers.services.submissions import ArxivFetcher, SourceUnavailable, submit_paper
+from dailypapers.services.submissions import (
+    ArxivFetcher,
+    SourceUnavailable,
+    submit_paper,
+)
 from dailypapers.store import PendingSubmission, User
 from dailypapers.store.base import utcnow
 

@@ -45,7 +45,7 @@ class SubmissionRetrier:
         while not self._stop.wait(self.settings.submission_retry_seconds):
             try:
                 self.run_once()
-            except Exception:  # noqa: BLE001 - one bad run must not end the loop
+            except Exception:
                 log.exception("submission retry failed; trying again at the next tick")
 
     def stop(self, timeout: float = 30.0) -> None:

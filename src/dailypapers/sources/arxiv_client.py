@@ -65,7 +65,7 @@ class ArxivLookup:
 
 
 _HF_PAPER_URL = re.compile(
-    r"^\s*(?:https?://)?(?:www\.)?(?:huggingface\.co|hf\.co)/papers/(?P<id>[^/?#\s]+)/?(?:[?#]\S*)?\s*$",
+    r"^\s*(?:https?://)?(?:www\.)?(?:huggingface\.co|hf\.co)/papers/(?P<id>[^?#\s]+?)/?(?:[?#]\S*)?\s*$",
     re.IGNORECASE)
 
 

@@ -1,0 +1,117 @@
+"""hf.co's addresses, log-in prompts that say why, the account page, search that explains itself,
+honest comment counts and the bundled-sample notice (TestClient over a real database)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+from fastapi.testclient import TestClient
+
+from dailypapers.services import pending_submissions, subscriptions, votes
+from dailypapers.services.comments import add_comment
+from dailypapers.services.sample import load_sample_if_empty
+from dailypapers.store import Subscription
+from dailypapers.store.base import utcnow
+from dailypapers.web.app import create_app
+from tests.community.helpers import PASSWORD, csrf_from, log_in
+from tests.factories import make_paper, make_subscription, make_user
+
+
+@pytest.fixture
+def client(settings, database):
+    app = create_app(settings.model_copy(update={"page_cache_seconds": 0,
+                                                 "submission_retry_seconds": 0}), database)
+    with TestClient(app) as client:
+        yield client
+
+
+def test_hf_addresses_answer_as_on_hf(client, db):
+    make_paper(db, featured_on=dt.date(2025, 11, 20))
+    make_paper(db, featured_on=dt.date(2025, 11, 21))
+    assert client.get("/papers", follow_redirects=False).headers["location"] == "/papers/date/2025-11-21"
+    assert client.get("/papers/", follow_redirects=False).status_code == 307
+    for query, target in (("date=2025-11-20", "/papers/date/2025-11-20"),
+                          ("week=2025-W47", "/papers/week/2025-W47"),
+                          ("month=2025-11", "/papers/month/2025-11"),
+                          ("q=sparse+attention", "/search?q=sparse+attention")):
+        answer = client.get(f"/papers?{query}", follow_redirects=False)
+        assert (answer.status_code, answer.headers["location"]) == (307, target)
+    assert client.get("/papers?date=2025-11-20").status_code == 200
+    bad = client.get("/papers?date=20-11-2025")
+    assert bad.status_code == 422 and "YYYY-MM-DD" in bad.text
+    # The query stays in the header's search box on the results page.
+    assert re.search(r'id="site-search"[^>]*value="sparse attention"', client.get("/papers?q=sparse+attention").text)
+
+
+def test_log_in_prompts_say_why_and_sign_up_keeps_next(client, db):
+    to_submit = client.get("/submit", follow_redirects=False)
+    assert to_submit.headers["location"] == "/login?next=/submit&why=submit"
+    page = client.get(to_submit.headers["location"]).text
+    assert "Log in or sign up to submit a paper" in page
+    assert 'href="/signup?next=/submit&amp;why=submit"' in page
+    signup = client.get("/signup?next=/submit&why=submit").text
+    assert 'name="next" value="/submit"' in signup and "to submit a paper" in signup
+    made = client.post("/signup", data={"username": "newbie", "email": "newbie@example.org",
+                                        "password": PASSWORD, "next": "/submit",
+                                        "csrf_token": csrf_from(signup)}, follow_redirects=False)
+    assert made.headers["location"] == "/submit"
+    assert client.get("/login?why=nonsense").status_code == 200  # unknown reasons say nothing
+
+
+def test_account_page_lists_my_activity_and_digest(client, db, settings):
+    user = make_user(db, username="reader", email="reader@example.org")
+    liked = make_paper(db, title="A paper I liked", featured_on=dt.date(2025, 1, 2))
+    votes.upvote(db=db, user_id=user.id, paper_key=liked.key)
+    add_comment(db=db, user_id=user.id, paper_key=liked.key, body="My *thoughts* on it")
+    pending_submissions.keep(db=db, user=user, arxiv_id="2401.09999", organization_id=None,
+                             day=dt.date(2025, 1, 3), reason="arXiv is not answering right now.")
+    log_in(client, "reader")
+    page = client.get("/account").text
+    assert "A paper I liked" in page and "My thoughts on it" not in page and "My *thoughts* on it" in page
+    assert "waiting for arXiv" in page and "2401.09999" in page
+    assert 'href="/subscribe"' in page and "Get trending papers in your email inbox!" in page
+    sub = make_subscription(db, email="reader@example.org", user_id=user.id, timezone="Europe/Paris")
+    page = client.get("/account").text
+    assert "Change digest settings" in page and "Europe/Paris" in page
+    assert "Get trending papers in your email inbox!" not in page  # the banner hides for subscribers
+    manage = re.search(r'href="(/subscriptions/manage\?token=[^"]+)"', page)
+    assert manage is not None
+    prefs = client.get(manage.group(1).replace("&amp;", "&")).text
+    assert '<select id="timezone" name="timezone" required>' in prefs
+    assert '<option value="Europe/Paris" selected>Europe/Paris</option>' in prefs
+    assert subscriptions.digest_status_of_user(db=db, user_id=user.id) == "active"
+    db.delete(db.get(Subscription, sub.id))
+    db.commit()
+
+
+def test_search_explains_filters_and_coverage(client, db):
+    make_paper(db, title="Sparse attention for long documents", featured_on=dt.date(2025, 1, 2),
+               organization=("SakanaAI", "Sakana AI"))
+    page = client.get("/search?q=sparse+attention&org=nobody-here&has_code=true").text
+    assert "with these filters: organization nobody-here, with code." in page
+    assert 'href="/search?q=sparse+attention">Clear filters</a>' in page
+    assert '<option value="SakanaAI">Sakana AI</option>' in page
+    assert "meaning covers 0 of them (0%)" in page and "Keywords search all 1 paper;" in page
+    found = client.get("/search?q=sparse+attention&org=SakanaAI").text
+    assert "Filtered: organization SakanaAI" in found and "for long documents" in found
+
+
+def test_comment_counts_written_here_apart_from_the_source(client, db):
+    paper = make_paper(db, num_comments=12)
+    user = make_user(db)
+    add_comment(db=db, user_id=user.id, paper_key=paper.key, body="Here")
+    page = client.get(f"/papers/{paper.key}").text
+    assert re.search(r"Comments <span class=\"muted\">\(<span [^>]*>1</span>\)", page)
+    assert "12 comments on the source site" in page
+
+
+def test_the_bundled_sample_says_it_is_one(client, db):
+    load_sample_if_empty(db=db)
+    day = client.get("/", follow_redirects=True).text
+    assert "You are looking at the bundled sample" in day and "dailypapers import hf-json" in day
+    assert "You are looking at the bundled sample" in client.get("/papers/trending").text
+    make_paper(db, featured_on=dt.date(2025, 12, 10))  # the first real paper
+    assert "bundled sample" not in client.get("/papers/trending").text
+    assert utcnow()  # (the clock is the store's)
