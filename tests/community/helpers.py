@@ -30,3 +30,13 @@ def sign_up(client: httpx.Client, username: str, *, password: str = PASSWORD,
 
 def log_in(client: httpx.Client, login: str, password: str = PASSWORD) -> httpx.Response:
     return post_form(client, "/login", "/login", {"login": login, "password": password})
+
+
+def browser_sign_up(page, base: str, username: str) -> None:  # page: playwright Page
+    """Sign up (and so log in) in a browser page, through the real form."""
+    page.goto(f"{base}/signup")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=email]", f"{username}@example.org")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("form[action='/signup'] button[type=submit]")
+    page.wait_for_load_state("load")

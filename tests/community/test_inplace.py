@@ -10,9 +10,9 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
 
-from tests.community.helpers import PASSWORD
+from tests.community.helpers import browser_sign_up
 from tests.conftest import ARTIFACTS
 from tests.factories import make_paper
 
@@ -28,15 +28,6 @@ def long_day(site):
                 for i in range(97)]
 
 
-def sign_up(page: Page, base: str, username: str) -> None:
-    page.goto(f"{base}/signup")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=email]", f"{username}@example.org")
-    page.fill("input[name=password]", PASSWORD)
-    page.click("form[action='/signup'] button[type=submit]")
-    page.wait_for_load_state("load")
-
-
 def _count(card) -> int:
     return int(card.locator(".upvote-count").inner_text())
 
@@ -47,7 +38,7 @@ def test_vote_on_card_61_keeps_scroll_and_updates_count(site, long_day, browser)
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    sign_up(page, site.url, "scrollvoter")
+    browser_sign_up(page, site.url, "scrollvoter")
     page.goto(f"{site.url}/papers/date/{DAY.isoformat()}")
     cards = page.locator("article.card")
     assert cards.count() == 97
@@ -84,7 +75,7 @@ def test_vote_on_card_61_keeps_scroll_and_updates_count(site, long_day, browser)
 def test_vote_without_scripting_comes_back_to_the_card(site, long_day, browser):
     context = browser.new_context(viewport={"width": 1280, "height": 900}, java_script_enabled=False)
     page = context.new_page()
-    sign_up(page, site.url, "plainvoter")
+    browser_sign_up(page, site.url, "plainvoter")
     page.goto(f"{site.url}/papers/date/{DAY.isoformat()}")
     card = page.locator("article.card").nth(60)
     card.scroll_into_view_if_needed()
@@ -112,7 +103,7 @@ def test_comment_reply_edit_delete_in_place(site, long_day, browser):
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
-    sign_up(page, site.url, "inplacecommenter")
+    browser_sign_up(page, site.url, "inplacecommenter")
     page.goto(f"{site.url}/papers/{key}")
     page.evaluate("window.__notReloaded = true")
     expect(page.locator(".no-comments")).to_be_visible()
@@ -167,7 +158,7 @@ def test_comments_without_scripting(site, long_day, browser):
     key = long_day[4]
     context = browser.new_context(java_script_enabled=False)
     page = context.new_page()
-    sign_up(page, site.url, "plaincommenter")
+    browser_sign_up(page, site.url, "plaincommenter")
     page.goto(f"{site.url}/papers/{key}")
     page.fill("form.comment-form textarea", "Plain comment")
     page.click("form.comment-form button[type=submit]")
@@ -194,7 +185,7 @@ def test_phone_header_keeps_the_first_card_on_screen(site, long_day, browser, me
     context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
     page = context.new_page()
     if member:
-        sign_up(page, site.url, "phonemember")
+        browser_sign_up(page, site.url, "phonemember")
     page.goto(f"{site.url}/papers/date/{DAY.isoformat()}")
     header = page.locator("header.site-header").bounding_box()
     card = page.locator("article.card").first.bounding_box()

@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from dailypapers.services.imports import import_hf_json, import_seeds
 from dailypapers.store import Author, DailyEntry, Organization, Paper
-from tests.community.helpers import PASSWORD
+from tests.community.helpers import browser_sign_up
 from tests.conftest import ARTIFACTS, HF_API, SEEDS
 
 pytestmark = pytest.mark.browser
@@ -26,15 +26,6 @@ def site(live_server, db):
     import_seeds(db=db, paths=SEEDS, year=2025)
     import_hf_json(db=db, paths=HF_API)
     return live_server
-
-
-def _sign_up(page: Page, base: str, username: str) -> None:
-    page.goto(f"{base}/signup")
-    page.fill("#f-username", username)
-    page.fill("#f-email", f"{username}@example.org")
-    page.fill("#f-password", PASSWORD)
-    page.click("form[action='/signup'] button[type=submit]")
-    page.wait_for_load_state("load")
 
 
 def _serious(page: Page) -> list[dict]:
@@ -69,7 +60,7 @@ def test_main_pages_have_no_serious_violations(browser, site, db, scheme):
         page.goto(site + path)
         found[path] = _serious(page)
     # Member pages: the account, submit and a paper with the comment form and vote buttons.
-    _sign_up(page, site, f"axe{scheme}")
+    browser_sign_up(page, site, f"axe{scheme}")
     for path in ("/account", "/submit", pages[2], pages[0]):
         page.goto(site + path)
         found[f"{path} (member)"] = _serious(page)
@@ -81,7 +72,8 @@ def test_main_pages_have_no_serious_violations(browser, site, db, scheme):
     page.screenshot(path=str(ARTIFACTS / f"account-{scheme}.png"), full_page=True)
     failures = {path: v for path, v in found.items() if v}
     assert failures == {}, json.dumps(failures, indent=1)
-    assert page.evaluate("getComputedStyle(document.body).colorScheme") == scheme
+    background = page.evaluate("getComputedStyle(document.body).backgroundColor")
+    assert background == {"light": "rgb(255, 255, 255)", "dark": "rgb(11, 15, 25)"}[scheme]
     context.close()
 
 
@@ -116,7 +108,7 @@ def _tab_to(page: Page, predicate: str, limit: int = 400) -> None:
 def test_keyboard_only_upvote_comment_and_subscribe(browser, site, db):
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
-    _sign_up(page, site, "keyboarder")
+    browser_sign_up(page, site, "keyboarder")
     day_path = _main_pages(db)[0]
     page.goto(site + day_path)
     first = page.locator("article.card").first

@@ -115,3 +115,18 @@ def test_the_bundled_sample_says_it_is_one(client, db):
     make_paper(db, featured_on=dt.date(2025, 12, 10))  # the first real paper
     assert "bundled sample" not in client.get("/papers/trending").text
     assert utcnow()  # (the clock is the store's)
+
+
+def test_paper_page_links_its_abstract_and_has_open_graph_tags(client, db):
+    paper = make_paper(db, title="Gated $\\alpha$ attention",
+                       abstract="Code at https://github.com/qiuzh20/gated_attention{codes}. <b>bold</b>",
+                       organization=("SakanaAI", "Sakana AI"))
+    page = client.get(f"/papers/{paper.key}").text
+    assert ('<a href="https://github.com/qiuzh20/gated_attention" rel="nofollow noopener ugc">'
+            'https://github.com/qiuzh20/gated_attention</a>{codes}.') in page
+    assert "&lt;b&gt;bold&lt;/b&gt;" in page  # still escaped
+    assert '<meta property="og:title" content="Gated α attention">' in page
+    assert f'<meta property="og:url" content="http://127.0.0.1:8000/papers/{paper.key}">' in page
+    assert '<meta name="twitter:card" content="summary">' in page
+    org_line = re.search(r'<p class="paper-org">(.*?)</p>', page, re.S).group(1)
+    assert org_line.count("Sakana AI") == 1 and 'class="org-handle visually-hidden"' in org_line

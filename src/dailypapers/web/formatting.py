@@ -122,3 +122,45 @@ def long_date(value: dt.date | dt.datetime | None) -> str:
 def plural(count: int, singular: str, plural_form: str | None = None) -> str:
     """``1 author`` / ``13 authors``."""
     return f"{count} {singular if count == 1 else (plural_form or singular + 's')}"
+
+
+# A web address in an abstract: http(s) URLs and bare github.com/huggingface.co paths. Trailing
+# sentence punctuation is not part of it, nor a LaTeX "{text}" that seed pages glue to links.
+_URL = re.compile(r"(?:https?://|(?<![\w/.])(?:github\.com|huggingface\.co)/)[^\s<>\"'{}]+", re.IGNORECASE)
+_TRAILING = ".,;:!?)]'\""
+
+
+def _link(match: re.Match[str]) -> str:
+    url = match.group(0)
+    tail = ""
+    while url and url[-1] in _TRAILING and not (url[-1] == ")" and url.count("(") >= url.count(")")):
+        url, tail = url[:-1], url[-1] + tail
+    href = url if url.lower().startswith("http") else f"https://{url}"
+    return (f'<a href="{escape(href)}" rel="nofollow noopener ugc">{escape(url)}</a>{escape(tail)}')
+
+
+def _linked_text(text: str) -> str:
+    """Escaped ``text`` (no math in it) with its web addresses as links."""
+    out: list[str] = []
+    last = 0
+    for match in _URL.finditer(text):
+        out.append(str(escape(text[last:match.start()])))
+        out.append(_link(match))
+        last = match.end()
+    out.append(str(escape(text[last:])))
+    return "".join(out)
+
+
+@functools.lru_cache(maxsize=2048)
+def linked_abstract(text: str | None) -> Markup:
+    """``readable_math`` with the web addresses of the text made into links (paper pages)."""
+    if not text:
+        return Markup("")
+    out: list[str] = []
+    last = 0
+    for match in (_MATH.finditer(text) if "$" in text else ()):
+        out.append(_linked_text(text[last:match.start()]))
+        out.append(str(_math_html(match.group("display") or match.group("inline"))))
+        last = match.end()
+    out.append(_linked_text(text[last:]))
+    return Markup("".join(out))

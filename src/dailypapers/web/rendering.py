@@ -41,8 +41,9 @@ def make_templates(settings: Settings) -> Jinja2Templates:
     # Templates only change with a deploy outside development: skip a stat() per render.
     env.auto_reload = settings.environment == "development"
     env.filters.update(math=formatting.readable_math, plain=formatting.strip_math,
+                       linked=formatting.linked_abstract,
                        long_date=formatting.long_date, plural=formatting.plural)
-    env.globals.update(site_name=settings.site_name)
+    env.globals.update(site_name=settings.site_name, base_url=settings.base_url.rstrip("/"))
     return templates
 
 
