@@ -11,7 +11,8 @@ def _card(n: int, **kw) -> PaperCard:
     values = {
         "id": n, "key": f"2501.{n:05d}", "arxiv_id": f"2501.{n:05d}", "title": f"Paper {n}",
         "abstract": f"Abstract {n}", "authors": (AuthorRef(1, "Ada Lovelace"), AuthorRef(2, "Alan Turing")),
-        "num_authors": None, "published_at": dt.datetime(2025, 1, 1), "upvotes": n, "num_comments": 0, "imported_comments": 0,
+        "num_authors": None, "published_at": dt.datetime(2025, 1, 1), "upvotes": n,
+        "num_comments": 0, "imported_comments": 0,
         "github_repo": None, "project_page": None, "featured_on": dt.date(2025, 1, 2), "submitted_at": None,
         "submitted_by": None, "organization": None}
     values.update(kw)

@@ -30,6 +30,7 @@ from dailypapers.services.errors import Forbidden, RateLimited, ServiceError
 from dailypapers.settings import Settings
 from dailypapers.store import User
 from dailypapers.web import inplace
+from dailypapers.web.deps import templates_of
 
 COOKIE = "dp_session"
 CSRF_FIELD = "csrf_token"
