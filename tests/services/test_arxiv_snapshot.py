@@ -12,6 +12,7 @@ import gzip
 import json
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select
 
@@ -122,3 +123,12 @@ def test_cli_imports_a_snapshot_with_a_progress_line(tmp_path: Path, make_db_url
     assert result.exit_code == 1, result.output
     assert f"{path}:3: invalid JSON" in result.stderr
     assert "2 created, 0 updated, 0 unchanged, 1 rejected" in result.stderr
+
+
+@pytest.mark.sqlite_only
+def test_the_snapshot_import_widens_the_sqlite_page_cache(db, tmp_path: Path):
+    from dailypapers.services.imports import SNAPSHOT_CACHE_MIB
+
+    assert db.connection().exec_driver_sql("PRAGMA cache_size").scalar() == -2000
+    import_arxiv_snapshot(db=db, paths=[_write(tmp_path / "s.json", [FIRST])])
+    assert db.connection().exec_driver_sql("PRAGMA cache_size").scalar() == -SNAPSHOT_CACHE_MIB * 1024

@@ -91,6 +91,17 @@ def _drop_nul_characters(_conn: Any, _cursor: Any, statement: str, parameters: A
     return statement, fixed if executemany else fixed[0]
 
 
+def widen_page_cache(session: Session, *, mib: int) -> None:
+    """SQLite: let the session's connection cache ``mib`` MiB of database pages (the default is
+    2 MiB). A bulk import into a database of gigabytes then finds the index pages it updates in
+    memory instead of reading them back from the OS at every insert (measured on 150,000 snapshot
+    records: 13.4 s of system CPU → 5.4 s). The connection keeps it until it is closed, so only
+    one-shot commands (``import arxiv-snapshot``) call this. PostgreSQL: nothing (the server's
+    shared_buffers do this job)."""
+    if session.get_bind().dialect.name == "sqlite":
+        session.connection().exec_driver_sql(f"PRAGMA cache_size=-{int(mib) * 1024}")
+
+
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(bind=engine, expire_on_commit=False)
 
