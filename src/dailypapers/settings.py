@@ -161,6 +161,10 @@ class Settings(BaseSettings):
     digest_scheduler_minutes: int = Field(
         15, ge=1, le=1440, description="Minutes between digest runs of the scheduler inside `serve`."
     )
+    remote_images: bool = Field(
+        False, description="Show images that sources link to on other hosts (organization and "
+        "submitter avatars, paper thumbnails); the CSP then allows https: images. Off: initials instead.",
+    )
     submission_retry_seconds: int = Field(
         60, ge=0, le=86_400,
         description="Seconds between runs of `submissions retry` inside `serve` (submissions kept "

@@ -8,6 +8,7 @@ import re
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
 from dailypapers.services import pending_submissions, subscriptions, votes
 from dailypapers.services.comments import add_comment
@@ -130,3 +131,35 @@ def test_paper_page_links_its_abstract_and_has_open_graph_tags(client, db):
     assert '<meta name="twitter:card" content="summary">' in page
     org_line = re.search(r'<p class="paper-org">(.*?)</p>', page, re.S).group(1)
     assert org_line.count("Sakana AI") == 1 and 'class="org-handle visually-hidden"' in org_line
+
+
+def test_cards_and_paper_pages_carry_hf_signals(client, db, settings):
+    from dailypapers.store import DailyEntry, Organization, Paper
+
+    paper = make_paper(db, title="Signals paper", featured_on=dt.date(2025, 1, 2), upvotes=3,
+                       organization=("SakanaAI", "A very long organization name that goes on and on"),
+                       authors=[f"Author {i}" for i in range(25)])
+    row = db.get(Paper, paper.id)
+    row.github_stars, row.ai_summary, row.ai_summary_model = 1234, "It gates attention.", "qwen-2.5"
+    row.ai_keywords, row.thumbnail = ["gating", "attention sink"], "https://cdn.example/thumb.png"
+    entry = db.scalars(select(DailyEntry).where(DailyEntry.paper_id == paper.id)).one()
+    entry.submitted_by, entry.submitter_fullname = "ak", "AK"
+    entry.submitter_avatar_url = "https://cdn.example/ak.png"
+    db.get(Organization, entry.organization_id).avatar_url = "https://cdn.example/sakana.png"
+    db.commit()
+    day = client.get("/papers/date/2025-01-02")
+    card = re.search(r'<article class="card".*?</article>', day.text, re.S).group(0)
+    assert "★" in card and "1.2k" in card and "Submitted by AK" in card
+    assert "A very long organization name that goes on and on" in card
+    assert "comment-count" not in card  # no "0" chip
+    assert "https://cdn.example" not in day.text  # remote images are off by default
+    assert "img-src 'self' data:;" in day.headers["content-security-policy"]
+    page = client.get(f"/papers/{paper.key}").text
+    assert "AI-generated summary" in page and "It gates attention." in page and "<code>qwen-2.5</code>" in page
+    assert 'href="/search?q=attention%20sink">attention sink</a>' in page
+    # An operator who allows remote images gets avatars and thumbnails, and a CSP that allows them.
+    remote = TestClient(create_app(settings.model_copy(update={"page_cache_seconds": 0, "remote_images": True,
+                                                               "submission_retry_seconds": 0})))
+    shown = remote.get("/papers/date/2025-01-02")
+    assert 'src="https://cdn.example/sakana.png"' in shown.text and 'src="https://cdn.example/thumb.png"' in shown.text
+    assert "img-src 'self' data: https:" in shown.headers["content-security-policy"]

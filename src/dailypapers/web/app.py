@@ -80,7 +80,7 @@ def create_app(settings: Settings, database: Database | None = None, *,
     app.add_middleware(PageCache, max_bytes=settings.page_cache_megabytes * 2**20,
                        max_seconds=settings.page_cache_seconds)
     app.add_middleware(RejectNul)
-    app.add_middleware(SecurityHeaders)
+    app.add_middleware(SecurityHeaders, remote_images=settings.remote_images)
     app.add_middleware(HeadAsGet)
     return app
 

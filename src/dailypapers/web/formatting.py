@@ -164,3 +164,14 @@ def linked_abstract(text: str | None) -> Markup:
         last = match.end()
     out.append(_linked_text(text[last:]))
     return Markup("".join(out))
+
+
+def compact_number(value: int | None) -> str:
+    """``1234`` → ``1.2k``, ``15300`` → ``15.3k`` (GitHub stars on cards, as hf.co shows them)."""
+    if value is None:
+        return ""
+    if value < 1000:
+        return str(value)
+    if value < 1_000_000:
+        return f"{value / 1000:.1f}".rstrip("0").rstrip(".") + "k"
+    return f"{value / 1_000_000:.1f}".rstrip("0").rstrip(".") + "M"

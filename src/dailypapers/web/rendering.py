@@ -41,9 +41,10 @@ def make_templates(settings: Settings) -> Jinja2Templates:
     # Templates only change with a deploy outside development: skip a stat() per render.
     env.auto_reload = settings.environment == "development"
     env.filters.update(math=formatting.readable_math, plain=formatting.strip_math,
-                       linked=formatting.linked_abstract,
+                       linked=formatting.linked_abstract, compact=formatting.compact_number,
                        long_date=formatting.long_date, plural=formatting.plural)
-    env.globals.update(site_name=settings.site_name, base_url=settings.base_url.rstrip("/"))
+    env.globals.update(site_name=settings.site_name, base_url=settings.base_url.rstrip("/"),
+                       remote_images=settings.remote_images)
     return templates
 
 

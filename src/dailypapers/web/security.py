@@ -26,11 +26,13 @@ HEADERS: list[tuple[bytes, bytes]] = [
 class SecurityHeaders:
     """Adds ``HEADERS`` and the CSP to every HTTP response (the app's own headers are kept)."""
 
-    def __init__(self, app: ASGIApp, *, docs_path: str = "/docs") -> None:
+    def __init__(self, app: ASGIApp, *, docs_path: str = "/docs", remote_images: bool = False) -> None:
         self.app = app
         self.docs_path = docs_path
-        self.csp = CSP.encode()
-        self.docs_csp = DOCS_CSP.encode()
+        # DAILYPAPERS_REMOTE_IMAGES: avatars and thumbnails that sources link to on other hosts.
+        images = "img-src 'self' data: https:" if remote_images else "img-src 'self' data:"
+        self.csp = CSP.replace("img-src 'self' data:", images).encode()
+        self.docs_csp = DOCS_CSP.replace("img-src 'self' data:", images).encode()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
