@@ -66,7 +66,7 @@ def hf_upstream(days: dict[str, list[Any]]) -> Iterator[HfUpstream]:
             self.end_headers()
             self.wfile.write(body)
 
-        def do_GET(self) -> None:  # noqa: N802
+        def do_GET(self) -> None:
             parts = urlsplit(self.path)
             if parts.path != "/api/daily_papers":
                 return self._send(404, b'{"error": "not found"}')

@@ -10,11 +10,13 @@ import subprocess
 import sys
 
 import httpx
+from fastapi.testclient import TestClient
 
 from dailypapers.services import sync_state
 from dailypapers.services.imports import import_jsonl
 from dailypapers.settings import Settings
 from dailypapers.store.db import Database
+from dailypapers.web.app import create_app
 from tests.conftest import HF_API, HF_JSONL, MODEL_CACHE
 from tests.server import running_server, settings_env
 from tests.sync.hf_upstream import hf_upstream, load_days
@@ -60,6 +62,10 @@ def test_a_sync_killed_mid_run_then_rerun_ends_as_one_clean_run(tmp_path, make_d
         assert upstream.held.wait(120), _finish(proc)
         database = Database(killed_url)
         assert _state(database).cursor == RANGE[2].isoformat()  # three days committed
+        # Meanwhile the site serves what is committed.
+        site = TestClient(create_app(killed.model_copy(update={"page_cache_seconds": 0}), database))
+        answer = site.get("/api/daily_papers", params={"date": "2025-05-12"})
+        assert answer.status_code == 200 and len(answer.json()) == len(SAVED["2025-05-12"])
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait(30)
         upstream.release.set()

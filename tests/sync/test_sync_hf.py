@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import html
 import json
 
 import pytest
@@ -115,6 +116,11 @@ def test_sync_keeps_the_fields_hf_serves_and_the_api_serves_them_back(db, settin
     assert {k: got["paper"]["submittedOnDailyBy"][k] for k in ("user", "fullname", "avatarUrl")} == {
         k: sp["submittedOnDailyBy"][k] for k in ("user", "fullname", "avatarUrl")}
     assert got["submittedBy"]["name"] == source["submittedBy"]["name"]
+    page = api.get(f"/papers/{sp['id']}").text  # the paper page shows them too
+    assert "AI-generated summary" in page and sp["ai_summary_model"] in page
+    assert all(html.escape(k, quote=False) in page for k in sp["ai_keywords"])
+    assert f'title="{sp["githubStars"]} GitHub stars"' in page
+    assert html.escape(sp["submittedOnDailyBy"]["fullname"], quote=False) in page
     authors = served[with_users["id"]]["paper"]["authors"]
     assert [a["user"]["user"] for a in authors if "user" in a] == linked
     assert got["numComments"] == source["numComments"]
@@ -166,7 +172,7 @@ def test_without_dates_a_run_goes_from_its_checkpoint_to_today_plus_the_refresh_
 
 
 @pytest.mark.parametrize("order", ["hf_first", "seeds_first"])
-def test_a_real_hf_day_wins_over_a_seed_cards_estimated_date(db, order):
+def test_a_real_hf_day_wins_over_a_seed_cards_estimated_date(db, order, settings, database):
     """``?date=2024-11-20`` holds HF's 8 papers whatever order the sources arrived in."""
     hf_file = [p for p in HF_API if "2024-11-20" in p.name]
     steps = [lambda: import_hf_json(db=db, paths=hf_file), lambda: import_seeds(db=db, paths=SEEDS, year=2025)]
@@ -178,5 +184,74 @@ def test_a_real_hf_day_wins_over_a_seed_cards_estimated_date(db, order):
     # Seed cards no HF day claimed stay featured on their own (estimated) date.
     estimated = db.scalars(select(DailyEntry).where(DailyEntry.estimated)).all()
     assert estimated and all(e.day == e.paper.published_at.date() for e in estimated)
+    app = create_app(settings.model_copy(update={"page_cache_seconds": 0}), database)
+    page = TestClient(app).get(f"/papers/{estimated[0].paper.key}").text
+    assert "(estimated)" in page
     assert db.scalar(select(func.count()).select_from(DailyEntry).where(
         DailyEntry.day == dt.date(2025, 11, 20))) < 10  # no longer every card of a page's header day
+
+
+def test_export_and_import_jsonl_carry_the_kept_fields(db, tmp_path, make_db_url):
+    from dailypapers.services.imports import import_jsonl
+    from dailypapers.store.db import Database
+
+    with hf_upstream(DAYS) as upstream, _client(upstream) as client:
+        sync_hf(db=db, client=client, days=DATES)
+    exported = b"\n".join(record_to_json(r) for r in iter_records(db=db)) + b"\n"
+    assert b'"ai_summary_model"' in exported and b'"author_users"' in exported and b'"avatar"' in exported
+    path = tmp_path / "export.jsonl"
+    path.write_bytes(exported)
+    other = Database(make_db_url(migrated=True))
+    with other.session() as copy:
+        assert not import_jsonl(db=copy, paths=[path]).rejected
+        assert b"\n".join(record_to_json(r) for r in iter_records(db=copy)) + b"\n" == exported
+        assert _snapshot(copy)[3] == _snapshot(db)[3]
+    other.dispose()
+
+
+def test_a_resync_refreshes_upvotes_and_comment_counts_and_keeps_local_votes(db):
+    from dailypapers.services.votes import upvote
+    from tests.factories import make_user
+
+    day = "2026-08-20"
+    with hf_upstream(json.loads(json.dumps(DAYS))) as upstream:
+        with _client(upstream) as client:
+            sync_hf(db=db, client=client, days=[dt.date(2026, 8, 20)])
+        first = upstream.days[day][0]
+        paper = db.scalars(select(Paper).where(Paper.key == first["paper"]["id"])).one()
+        upvote(db=db, user_id=make_user(db).id, paper_key=paper.key)
+        db.commit()
+        first["paper"]["upvotes"] += 40
+        first["numComments"] += 3
+        with _client(upstream) as client:
+            again = sync_hf(db=db, client=client, days=[dt.date(2026, 8, 20)])
+    assert again.imported.updated == 1
+    db.expire_all()
+    assert paper.imported_upvotes == first["paper"]["upvotes"]
+    assert paper.upvotes == first["paper"]["upvotes"] + 1  # the local vote stays on top
+    assert paper.num_comments == first["numComments"]
+
+
+def test_an_upstream_that_does_not_answer_in_time_fails_the_day(db):
+    with hf_upstream(DAYS) as upstream:
+        upstream.faults = {"2024-06-03": ["hold"]}
+        client = HfClient(endpoint=upstream.base, timeout=0.5, retries=0)
+        with client, pytest.raises(SyncFailed, match="no answer in time"):
+            sync_hf(db=db, client=client, days=DATES[:1])
+    assert db.scalar(select(func.count()).select_from(Paper)) == 0
+
+
+def test_a_curator_featuring_a_seed_paper_makes_its_day_real(db):
+    from dailypapers.services.curation import feature
+    from dailypapers.store import Role
+    from tests.factories import make_user
+
+    import_seeds(db=db, paths=SEEDS, year=2025)
+    entry = db.scalars(select(DailyEntry).where(DailyEntry.estimated)).first()
+    curator = make_user(db, role=Role.CURATOR)
+    feature(db=db, user=curator, paper_key=entry.paper.key, day=dt.date(2025, 12, 24))
+    db.expire_all()
+    assert (entry.day, entry.estimated) == (dt.date(2025, 12, 24), False)
+    import_seeds(db=db, paths=SEEDS, year=2025)  # a seed re-import no longer moves it
+    db.expire_all()
+    assert (entry.day, entry.estimated) == (dt.date(2025, 12, 24), False)

@@ -82,7 +82,7 @@ def test_daily_page_screenshots(browser, site, name, width, height):
     ARTIFACTS.mkdir(exist_ok=True)
     context = _context(browser, width, height)
     page = context.new_page()
-    page.goto(f"{site}/papers/date/2025-12-10")
+    page.goto(f"{site}/papers/date/2026-08-20")  # HF's saved day of 15 papers
     cards = page.locator("article.card")
     assert cards.count() > 10
     # Nothing sticks out sideways at this width; cards sit in columns that fit it.
@@ -93,7 +93,7 @@ def test_daily_page_screenshots(browser, site, name, width, height):
     assert page.get_by_role("navigation", name="Main").is_visible()
     assert page.get_by_role("search").count() == 1 and page.get_by_label("Search papers").count() == 1
     page.screenshot(path=str(ARTIFACTS / f"daily-{name}.png"), full_page=False)
-    page.goto(f"{site}/papers/date/2026-08-20")
+    page.goto(f"{site}/papers/date/2025-11-20")
     page.screenshot(path=str(ARTIFACTS / f"daily-hf-{name}.png"), full_page=False)
     page.locator("article.card h3 a").first.click()
     page.screenshot(path=str(ARTIFACTS / f"paper-{name}.png"), full_page=True)

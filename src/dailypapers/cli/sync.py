@@ -10,7 +10,12 @@ from rich.markup import escape
 from dailypapers.cli.context import CliContext
 from dailypapers.cli.sync_arxiv import sync_arxiv_cmd
 from dailypapers.services import sync_state
-from dailypapers.services.sync_hf import DateRangeError, SyncFailed, days_to_sync, sync_hf
+from dailypapers.services.sync_hf import (
+    DateRangeError,
+    SyncFailed,
+    days_to_sync,
+    sync_hf,
+)
 from dailypapers.services.sync_schedule import next_runs
 from dailypapers.sources.hf_client import HfClient
 from dailypapers.store.base import utcnow

@@ -43,6 +43,7 @@ def feature(*, db: Session, user: User, paper_key: str, day: dt.date) -> DailyEn
         db.add(entry)
     else:
         entry.day = day
+        entry.estimated = False  # a curator's day is a real one, not a seed card's guess
     db.commit()
     return entry
 

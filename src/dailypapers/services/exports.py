@@ -50,7 +50,18 @@ def iter_records(*, db: Session, chunk: int = 1000) -> Iterator[PaperRecord]:
                 featured_on=entry.day if entry else None,
                 submitted_at=entry.submitted_at if entry else None,
                 submitted_by=entry.submitted_by if entry else None,
-                organization=Org(org.handle, org.name) if org else None,
+                organization=Org(org.handle, org.name, org.avatar_url) if org else None,
+                submitter_fullname=entry.submitter_fullname if entry else None,
+                submitter_avatar_url=entry.submitter_avatar_url if entry else None,
+                featured_estimated=entry.estimated if entry else False,
+                ai_summary=paper.ai_summary,
+                ai_summary_model=paper.ai_summary_model,
+                ai_keywords=paper.ai_keywords,
+                github_stars=paper.github_stars,
+                media_urls=paper.media_urls,
+                thumbnail=paper.thumbnail,
+                author_users=([link.user for link in paper.author_links]
+                              if any(link.user for link in paper.author_links) else []),
             )
         last_id = papers[-1].id
         db.expunge_all()

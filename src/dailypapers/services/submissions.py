@@ -11,7 +11,7 @@ import datetime as dt
 from dataclasses import replace
 from typing import Protocol
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -68,11 +68,16 @@ def _check_org(db: Session, user: User, organization_id: int | None) -> None:
 
 
 def _refuse_if_featured(db: Session, paper_id: int) -> None:
-    row = db.execute(select(Paper.key, DailyEntry.day).join(DailyEntry, DailyEntry.paper_id == Paper.id)
-                     .where(Paper.id == paper_id)).first()
-    if row is not None:
-        key, day = row
-        raise Conflict(f"this paper was already featured on {day.isoformat()}", link=f"/papers/{key}")
+    row = db.execute(select(Paper.key, DailyEntry.day, DailyEntry.estimated)
+                     .join(DailyEntry, DailyEntry.paper_id == Paper.id).where(Paper.id == paper_id)).first()
+    if row is None:
+        return
+    key, day, estimated = row
+    if estimated:
+        # Only a seed card's guessed day: a member's submission is a real featured day and wins.
+        db.execute(delete(DailyEntry).where(DailyEntry.paper_id == paper_id, DailyEntry.estimated))
+        return
+    raise Conflict(f"this paper was already featured on {day.isoformat()}", link=f"/papers/{key}")
 
 
 def _feature(db: Session, paper_id: int, user: User, organization_id: int | None,

@@ -3,7 +3,10 @@
 Keys, in this order: arxiv_id, title, abstract, authors, published_at, featured_on, upvotes,
 organization{name,fullname}, github_repo, num_comments (the shape of the shared HF dataset),
 then key, version, num_authors, categories, updated_at, withdrawn_at, project_page,
-submitted_by, submitted_at. Unknown keys (e.g. ``source_repo``) are ignored.
+submitted_by, submitted_at; then, only when known, what Hugging Face serves beyond arXiv
+(``HF_EXTRAS``: ai_summary, ai_summary_model, ai_keywords, github_stars, media_urls, thumbnail,
+author_users, submitter_fullname, submitter_avatar_url), ``featured_estimated`` when the featured
+day is a guess, and ``organization.avatar``. Unknown keys (e.g. ``source_repo``) are ignored.
 """
 
 from __future__ import annotations
@@ -49,6 +52,26 @@ def _str_list(obj: dict[str, Any], name: str) -> list[str]:
     return [collapse_ws(v) for v in value if v.strip()]
 
 
+HF_EXTRAS = ("ai_summary", "ai_summary_model", "ai_keywords", "github_stars", "media_urls",
+             "thumbnail", "author_users", "submitter_fullname", "submitter_avatar_url")
+
+
+def _extras(obj: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name in ("ai_summary", "ai_summary_model", "thumbnail", "submitter_fullname",
+                 "submitter_avatar_url"):
+        out[name] = _opt_str(obj, name)
+    out["github_stars"] = _opt_int(obj, "github_stars")
+    for name in ("ai_keywords", "media_urls"):
+        out[name] = _str_list(obj, name) if obj.get(name) is not None else None
+    users = obj.get("author_users") or []
+    if not isinstance(users, list) or not all(u is None or isinstance(u, str) for u in users):
+        raise RecordError("author_users must be a list of user names or nulls")
+    out["author_users"] = users
+    out["featured_estimated"] = obj.get("featured_estimated") is True
+    return out
+
+
 def record_from_json(obj: Any) -> PaperRecord:
     if not isinstance(obj, dict):
         raise RecordError("line is not a JSON object")
@@ -82,7 +105,9 @@ def record_from_json(obj: Any) -> PaperRecord:
         featured_on=parse_date(obj.get("featured_on")),
         submitted_at=parse_datetime(obj.get("submitted_at")),
         submitted_by=_opt_str(obj, "submitted_by"),
-        organization=Org(org["name"], str(org.get("fullname") or org["name"])) if org else None,
+        organization=Org(org["name"], str(org.get("fullname") or org["name"]),
+                         _opt_str(org, "avatar")) if org else None,
+        **_extras(obj),
     )
 
 
@@ -126,4 +151,11 @@ def record_to_json(record: PaperRecord) -> bytes:
         "submitted_by": record.submitted_by,
         "submitted_at": _iso(record.submitted_at),
     }
+    if org is not None and org.avatar_url:
+        obj["organization"] = {"name": org.handle, "fullname": org.name, "avatar": org.avatar_url}
+    for name in HF_EXTRAS:
+        if (value := getattr(record, name)) not in (None, "", []):
+            obj[name] = value
+    if record.featured_estimated:
+        obj["featured_estimated"] = True
     return orjson.dumps(obj)
