@@ -19,7 +19,7 @@ from dailypapers.web.errors import install_error_handlers
 from dailypapers.web.methods import HeadAsGet
 from dailypapers.web.openapi import install as install_openapi
 from dailypapers.web.rendering import make_templates
-from dailypapers.web.routes import api, arxiv_new, docs, feeds, pages, papers
+from dailypapers.web.routes import api, arxiv_new, docs, exports, feeds, pages, papers
 from dailypapers.web.routes import search as search_routes
 from dailypapers.web.security import RejectNul, SecurityHeaders
 from dailypapers.web import auth
@@ -66,6 +66,7 @@ def create_app(settings: Settings, database: Database | None = None, *,
     docs.install(app)
     app.include_router(pages.router)
     app.include_router(feeds.router)
+    app.include_router(exports.router)
     app.include_router(subscription_routes.router)
     # Community: accounts, votes, submissions, curation, organizations, comments.
     auth.install(app)

@@ -38,6 +38,8 @@ from dailypapers.web.auth import Viewed
 from dailypapers.web.deps import get_db
 from dailypapers.web.openapi import COMMON, ITEM_LINKS, PaperRef, link, responses
 from dailypapers.web.rendering import JSON, Alternate, body, render
+from dailypapers.web.routes.exports import Format as ExportFormat
+from dailypapers.web.routes.exports import export_response
 from dailypapers.web.routes.feeds import feed_response
 
 router = APIRouter()
@@ -71,6 +73,16 @@ def _filters(published_from: dt.date | None, published_to: dt.date | None, featu
     return SearchFilters(published_from=published_from, published_to=published_to,
                          featured_from=featured_from, featured_to=featured_to,
                          organization=org or None, has_code=has_code, min_upvotes=min_upvotes)
+
+
+def search_filters(published_from: DateQ = None, published_to: DateQ = None,
+                   featured_from: DateQ = None, featured_to: DateQ = None, org: OrgQ = None,
+                   has_code: CodeQ = None, min_upvotes: UpvotesQ = None) -> SearchFilters:
+    """The filters of the search page, its feed and its exports, read from one set of parameters."""
+    return _filters(published_from, published_to, featured_from, featured_to, org, has_code, min_upvotes)
+
+
+Filters = Annotated[SearchFilters, Depends(search_filters)]
 
 
 def _search(request: Request, db: Session, search: SearchRequest) -> SearchPage:
@@ -164,21 +176,19 @@ def _filter_words(params: dict[str, Any]) -> list[str]:
 
 @router.get("/search", include_in_schema=False)
 def search_page(
-    request: Request, viewer: Viewed, db: DB, q: Q = "",
+    request: Request, viewer: Viewed, db: DB, filters: Filters, q: Q = "",
     page: Annotated[int, Query(ge=1, le=1000)] = 1,
     sort: SortQ = "relevance", mode: ModeQ = "hybrid",
-    published_from: DateQ = None, published_to: DateQ = None,
-    featured_from: DateQ = None, featured_to: DateQ = None,
-    org: OrgQ = None, has_code: CodeQ = None, min_upvotes: UpvotesQ = None,
 ) -> Response:
-    filters = _filters(published_from, published_to, featured_from, featured_to, org, has_code, min_upvotes)
     result = _search(request, db, SearchRequest(q=q, filters=filters, sort=sort, mode=mode, page=page))
     viewer.preload_votes(db=db, paper_ids=[hit.card.id for hit in result.hits])
     params = {"q": q, "sort": sort if sort != "relevance" else None,
-              "mode": mode if mode != "hybrid" else None, "published_from": published_from,
-              "published_to": published_to, "featured_from": featured_from, "featured_to": featured_to,
-              "org": org, "has_code": has_code, "min_upvotes": min_upvotes}
+              "mode": mode if mode != "hybrid" else None, "published_from": filters.published_from,
+              "published_to": filters.published_to, "featured_from": filters.featured_from,
+              "featured_to": filters.featured_to, "org": filters.organization,
+              "has_code": filters.has_code, "min_upvotes": filters.min_upvotes}
     feed_query = _query_string(**{**params, "sort": None})
+    export_query = _query_string(**params)
     pages = max(1, math.ceil(result.total / result.request.per_page))
     explained = {"coverage": _coverage(request, db), "org_choices": orgs.org_choices(db=db),
                  "filter_words": _filter_words(params),
@@ -187,7 +197,7 @@ def search_page(
                "params": params, "pages": min(pages, 1000), "page": page,
                "page_url": lambda n: "/search?" + _query_string(**params, page=n if n > 1 else None),
                "sort_url": lambda s: "/search?" + _query_string(**{**params, "sort": s if s != "relevance" else None}),
-               "feed_query": feed_query, **explained}
+               "feed_query": feed_query, "export_query": export_query, **explained}
     title = f"Search: {q[:80]}" if q else "Search"
     suffix = f"?{feed_query}" if feed_query else ""
     alternates = [Alternate(f"/feeds/search.rss{suffix}", "application/rss+xml", f"{title} (RSS)"),
@@ -197,15 +207,11 @@ def search_page(
 
 @router.get("/feeds/search.{fmt}", include_in_schema=False)
 def search_feed(
-    request: Request, fmt: str, db: DB, q: Q = "",
-    published_from: DateQ = None, published_to: DateQ = None,
-    featured_from: DateQ = None, featured_to: DateQ = None,
-    org: OrgQ = None, has_code: CodeQ = None, min_upvotes: UpvotesQ = None,
+    request: Request, fmt: str, db: DB, filters: Filters, q: Q = "",
 ) -> Response:
     """The newest of the papers most relevant to a search, as RSS or Atom."""
     if fmt not in ("rss", "atom"):
         raise HTTPException(404, "feeds end in .rss or .atom")
-    filters = _filters(published_from, published_to, featured_from, featured_to, org, has_code, min_upvotes)
     result = _search(request, db, SearchRequest(q=q, filters=filters, sort="newest", per_page=FEED_ITEMS))
     site = request.app.state.settings.site_name
     query = request.url.query
@@ -213,6 +219,16 @@ def search_feed(
                          description=f"Newest papers among the most relevant to {q[:200]!r}." if q
                          else "Newest papers.", page_path=f"/search?{query}" if query else "/search",
                          cards=[hit.card for hit in result.hits], fmt=fmt)  # type: ignore[arg-type]
+
+
+@router.get("/exports/search.{fmt}", include_in_schema=False)
+def search_export(request: Request, fmt: ExportFormat, db: DB, filters: Filters, q: Q = "",
+                  sort: SortQ = "relevance", mode: ModeQ = "hybrid") -> Response:
+    """The first page of a search at its largest (``MAX_PER_PAGE``), in the page's order."""
+    result = _search(request, db, SearchRequest(q=q, filters=filters, sort=sort, mode=mode,
+                                                per_page=MAX_PER_PAGE))
+    return export_response(request, cards=[hit.card for hit in result.hits], fmt=fmt,
+                           name=f"search-{q[:60]}" if q else "search")
 
 
 def install(app: FastAPI) -> None:
