@@ -100,10 +100,10 @@ def test_an_instance_mirrors_another_exactly(tmp_path, make_db_url):
         assert not import_jsonl(db=db, paths=[HF_JSONL]).rejected
     source.dispose()
     days = [dt.date(2026, 8, 1) + dt.timedelta(days=n) for n in range(21)]
-    with running_server(a) as a_url:
+    with running_server(a, timeout=180) as a_url:
         code, err = _finish(_sync(b, a_url, "--from", "2026-08-01", "--to", "2026-08-21"))
         assert code == 0, err
-        with running_server(b) as b_url:
+        with running_server(b, timeout=180) as b_url:
             listed = 0
             for day in days:
                 want = httpx.get(f"{a_url}/api/daily_papers", params={"date": day.isoformat(), "limit": 100})
