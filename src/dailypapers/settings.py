@@ -205,7 +205,9 @@ class Settings(BaseSettings):
         "(pgvector on PostgreSQL, memory on SQLite).",
     )
     search_embed_batch_size: int = Field(
-        32, ge=1, le=4096, description="Papers embedded (and committed) per batch by `dailypapers embed`."
+        256, ge=1, le=4096,
+        description="Papers embedded (and committed) per batch by `dailypapers embed`; sorted by length "
+        "within a batch, so larger batches waste less padding.",
     )
     search_model_cache_dir: Path | None = Field(
         None, description="Where the ONNX graph of the embedding model is cached (default: data_dir/models)."

@@ -68,7 +68,8 @@ class OnnxProvider:
     Queries (one short text on the request path) take a one-thread session: measured fastest for
     a single query, and it leaves the other core to the keyword search running meanwhile.
     Document batches take a session with ``threads`` threads (0 = onnxruntime's default, one
-    per core). Each session is made on first use, so a web process never loads the second.
+    per core), ``batch_size`` texts of similar length at a time. Each session is made on first
+    use, so a web process never loads the second.
     """
 
     def __init__(self, model: str, *, cache_dir: Path, batch_size: int = 32, threads: int = 0) -> None:
@@ -104,6 +105,10 @@ class OnnxProvider:
                 options = ort.SessionOptions()
                 options.intra_op_num_threads = 1 if kind == "query" else self.threads
                 options.inter_op_num_threads = 1
+                # Idle threads sleep instead of spinning: a batch's operators are milliseconds
+                # long, so waking costs nothing measurable, while spinning takes CPU from the
+                # database and other workers on the same cores (bench/embed_throughput.py).
+                options.add_session_config_entry("session.intra_op.allow_spinning", "0")
                 self._sessions[kind] = ort.InferenceSession(
                     str(folder / "model.onnx"), options, providers=["CPUExecutionProvider"])
                 if self._tokenizer is None:

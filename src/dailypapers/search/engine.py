@@ -82,8 +82,7 @@ class SearchEngine:
     @cached_property
     def provider(self) -> EmbeddingProvider:
         cache = self.settings.search_model_cache_dir or (self.settings.data_dir / "models")
-        return load_provider(model=self.model, cache_dir=cache,
-                             batch_size=self.settings.search_embed_batch_size)
+        return load_provider(model=self.model, cache_dir=cache)
 
     def prepare(self, db: Session) -> Neighbours:
         """Bring both indexes up to what ``db`` has committed (cheap when nothing changed) and
