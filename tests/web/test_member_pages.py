@@ -112,6 +112,7 @@ def test_the_bundled_sample_says_it_is_one(client, db):
     load_sample_if_empty(db=db)
     day = client.get("/", follow_redirects=True).text
     assert "You are looking at the bundled sample" in day and "dailypapers import hf-json" in day
+    assert "dailypapers sync hf" in day
     assert "You are looking at the bundled sample" in client.get("/papers/trending").text
     make_paper(db, featured_on=dt.date(2025, 12, 10))  # the first real paper
     assert "bundled sample" not in client.get("/papers/trending").text
