@@ -47,7 +47,7 @@ def test_vote_on_card_61_keeps_scroll_and_updates_count(site, long_day, browser)
     card.scroll_into_view_if_needed()
     page.evaluate("window.__notReloaded = true")
     scroll = page.evaluate("window.scrollY")
-    assert scroll > 3000
+    assert scroll > 2000  # far down the page
     before = _count(card)
 
     card.locator("button.vote-button").click()
@@ -88,7 +88,7 @@ def test_vote_without_scripting_comes_back_to_the_card(site, long_day, browser):
     assert card.locator("button.vote-button").get_attribute("aria-pressed") == "true"
     # The redirect names the card (#t-<id>): the browser shows it, not the top of the page.
     assert page.url.split("#")[1].startswith("t-")
-    assert page.evaluate("window.scrollY") > 3000
+    assert page.evaluate("window.scrollY") > 2000
     box = card.bounding_box()
     assert box is not None and 0 <= box["y"] < 900
     card.locator("button.vote-button").click()  # and back
