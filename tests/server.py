@@ -31,7 +31,7 @@ def settings_env(settings: Settings) -> dict[str, str]:
 
 
 @contextmanager
-def running_server(settings: Settings, *, workers: int = 1, timeout: float = 30.0) -> Iterator[str]:
+def running_server(settings: Settings, *, workers: int = 1, timeout: float = 180.0) -> Iterator[str]:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     env = settings_env(settings.model_copy(update={"base_url": url}))

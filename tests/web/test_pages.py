@@ -182,3 +182,25 @@ def test_go_to_day_form_redirects_without_script(client, db):
     assert jump.status_code == 303 and jump.headers["location"] == "/papers/date/2025-01-06"
     assert client.get("/papers/date", params={"date": "2025-02-30"}).status_code == 422
     assert client.get("/papers/date").status_code == 422
+
+
+def test_serve_precompiles_templates_through_a_bytecode_cache(settings, database, db):
+    """In production each ``serve`` worker compiles every template at startup into data_dir's
+    bytecode cache; pages render the same as with templates compiled on first use."""
+    from dailypapers.web.rendering import make_templates, precompile_templates
+
+    make_paper(db, title="Cached bytecode", featured_on=dt.date(2025, 1, 9))
+    db.commit()
+    production = settings.model_copy(update={"environment": "production", "page_cache_seconds": 0})
+    cache = settings.data_dir / "cache" / "templates"
+    assert precompile_templates(make_templates(settings), settings) == 0  # tests: compiled on use
+    assert not cache.exists()
+    cached = TestClient(create_app(production, database))
+    count = precompile_templates(cached.app.state.templates, production)
+    assert len(list(cache.iterdir())) == count > 10
+    again = TestClient(create_app(production, database))  # a second worker: reads the cache
+    assert precompile_templates(again.app.state.templates, production) == count
+    lazy = TestClient(create_app(settings.model_copy(update={"page_cache_seconds": 0}), database))
+    pages = [c.get("/papers/date/2025-01-09") for c in (cached, again, lazy)]
+    assert all(p.status_code == 200 for p in pages) and "Cached bytecode" in pages[0].text
+    assert pages[0].text == pages[1].text == pages[2].text

@@ -18,7 +18,7 @@ from dailypapers.web.caching import PageCache
 from dailypapers.web.errors import install_error_handlers
 from dailypapers.web.methods import HeadAsGet
 from dailypapers.web.openapi import install as install_openapi
-from dailypapers.web.rendering import make_templates
+from dailypapers.web.rendering import make_templates, precompile_templates
 from dailypapers.web.routes import api, arxiv_new, docs, exports, feeds, pages, papers
 from dailypapers.web.routes import search as search_routes
 from dailypapers.web.security import RejectNul, SecurityHeaders
@@ -88,4 +88,7 @@ def create_app(settings: Settings, database: Database | None = None, *,
 
 def app_from_env() -> FastAPI:
     """Factory for ``uvicorn --factory`` (each worker process builds its own app from the env)."""
-    return create_app(Settings(), warm_model=True)
+    settings = Settings()
+    app = create_app(settings, warm_model=True)
+    precompile_templates(app.state.templates, settings)
+    return app
