@@ -49,7 +49,9 @@ def make_user(db: Session, **overrides: Any) -> User:
                               "password": "correct horse battery", "display_name": ""}
     role = overrides.pop("role", Role.MEMBER)
     values.update(overrides)
-    return sign_up(db=db, role=Role(role), **values)
+    user = sign_up(db=db, role=Role(role), **values)
+    db.commit()  # services never commit: the factory is the use case here
+    return user
 
 
 def make_subscription(db: Session, **overrides: Any):  # -> Subscription

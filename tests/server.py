@@ -6,6 +6,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -35,16 +36,20 @@ def running_server(settings: Settings, *, workers: int = 1, timeout: float = 180
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     env = settings_env(settings.model_copy(update={"base_url": url}))
+    # Output goes to a file, not a pipe: a pipe nobody reads fills up (the console mailer prints
+    # every mail) and then blocks the server's next write, and with it the request.
+    log = tempfile.TemporaryFile()  # noqa: SIM115 - closed in the finally below
     proc = subprocess.Popen(
         [sys.executable, "-m", "dailypapers", "serve", "--host", "127.0.0.1", "--port", str(port),
          "--workers", str(workers)],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        env=env, stdout=log, stderr=subprocess.STDOUT,
     )
     try:
         deadline = time.monotonic() + timeout
         while True:
             if proc.poll() is not None:
-                out = proc.stdout.read().decode() if proc.stdout else ""
+                log.seek(0)
+                out = log.read().decode(errors="replace")
                 raise RuntimeError(f"server exited with {proc.returncode}:\n{out}")
             try:
                 if httpx.get(f"{url}/healthz", timeout=1.0).status_code == 200:
@@ -62,3 +67,4 @@ def running_server(settings: Settings, *, workers: int = 1, timeout: float = 180
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+        log.close()

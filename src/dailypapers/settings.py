@@ -71,6 +71,16 @@ class Settings(BaseSettings):
         " e.g. 'cs.LG') that `sync arxiv` brings in new are featured on their arXiv day. Empty: "
         "synced papers join the catalog only.",
     )
+    web_threads: int = Field(
+        8, ge=1, le=1000,
+        description="Threads of each web worker for requests (and their dependencies); the "
+        "worker's database pool holds as many connections plus a few for background jobs.",
+    )
+    db_pool_timeout: float = Field(
+        5.0, gt=0, le=60,
+        description="Seconds a web request waits for a database connection (or for SQLite's "
+        "write lock) before it is answered 503 with Retry-After.",
+    )
     arxiv_api_url: str = Field(
         "https://export.arxiv.org/api/query",
         description="arXiv export API query endpoint, used to fetch a paper submitted by its arXiv id.",

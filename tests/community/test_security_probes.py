@@ -179,6 +179,7 @@ def test_changing_another_users_comment_is_403(site, action):
     with site.database.session() as db:
         author = make_user(db)
         c = comments.add_comment(db=db, user_id=author.id, paper_key=p.key, body="mine")
+        db.commit()
     intruder = member(site)
     token = csrf_from(intruder.get(f"/papers/{p.key}").text)
     data = {"csrf_token": token, "body": "defaced"} if action == "edit" else {"csrf_token": token}
@@ -209,6 +210,7 @@ def test_the_11th_rapid_failed_login_is_429(request, tmp_path):
         site = start_site(stack, request, tmp_path)  # real limits
         with site.database.session() as db:
             accounts.sign_up(db=db, username="target", email="target@example.org", password=PASSWORD)
+            db.commit()
         http = client(site)
         for attempt in range(10):
             assert log_in(http, "target", f"guess number {attempt}").status_code == 400

@@ -85,6 +85,7 @@ def _reset_token(db, email: str) -> str:
 def test_password_reset_is_single_use_and_ends_sessions(db):
     user = make_user(db, email="reset@example.org")
     old_session = sessions.start_session(db=db, user_id=user.id, days=1)
+    db.commit()
     token = _reset_token(db, "reset@example.org")
     assert db.scalar(select(PasswordReset.token_hash)) != token  # stored hashed
     accounts.reset_password(db=db, token=token, new_password="a brand new password")

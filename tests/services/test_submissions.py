@@ -65,6 +65,7 @@ def test_unreachable_arxiv_changes_nothing_and_curators_can_enter_it_by_hand(db)
 def test_submit_on_behalf_of_an_org_requires_membership(db, arxiv):
     owner, outsider = make_user(db), make_user(db)
     org = orgs_admin.create_org(db=db, user=owner, handle="SakanaAI", name="Sakana AI")
+    db.commit()
     with pytest.raises(Forbidden):
         submissions.submit_paper(db=db, arxiv=arxiv, user=outsider, ref="1605.08386",
                                  organization_id=org.id, day=DAY)

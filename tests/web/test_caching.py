@@ -55,7 +55,7 @@ def test_public_pages_are_served_from_the_cache_until_they_expire():
     assert client.get("/a?x=1").text == "a 2"  # the query string is part of the key
     clock.now += 9.9
     assert client.get("/a").text == "a 1"
-    clock.now += 0.2  # past s-maxage=10
+    clock.now += 10.2  # past twice s-maxage=10: too old to serve even while refreshing
     assert client.get("/a").text == "a 3"
 
 
@@ -131,16 +131,19 @@ def test_concurrent_misses_render_once():
         gate.set()
         bodies = {r.text for r in await asyncio.gather(*tasks)}
         assert bodies == {"render 1"} and len(calls) == 1
-        # Expired: one request refreshes while the others get the stale copy at once.
+        # Expired: every request gets the stale copy at once, including the one that started
+        # the refresh, which renders in the background (no reader waits for a render).
         clock.now += 11
         gate.clear()
-        refresh = asyncio.create_task(client.get("/"))
-        await _settle()
         stale = await asyncio.gather(*(client.get("/") for _ in range(5)))
         assert {r.text for r in stale} == {"render 1"} and len(calls) == 2
         gate.set()
-        assert (await refresh).text == "render 2"
-        assert (await client.get("/")).text == "render 2"
+        await _settle()
+        assert not cache.filling
+        assert (await client.get("/")).text == "render 2" and len(calls) == 2
+        # Expired for longer than its lifetime: too old to serve, the request waits for a render.
+        clock.now += 25
+        assert (await client.get("/")).text == "render 3" and len(calls) == 3
         await client.aclose()
 
     # Its own thread and loop: a session-wide Playwright fixture may own this thread's loop.

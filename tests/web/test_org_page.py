@@ -17,11 +17,13 @@ def test_org_page_links_members_and_shows_members_the_submit_hint(settings, data
     member = make_user(db, username="member")
     orgs_admin.create_org(db=db, user=owner, handle="Lab2", name="Lab Two")
     orgs_admin.add_member(db=db, actor=owner, handle="Lab2", username="member")
+    db.commit()
     make_paper(db, featured_on=dt.date(2025, 1, 6), organization=("Lab2", "Lab Two"))
     app = create_app(settings.model_copy(update={"page_cache_seconds": 0}), database)
 
     def page_as(user, handle: str) -> str:
         cookies = {COOKIE: sessions.start_session(db=db, user_id=user.id, days=1)} if user else {}
+        db.commit()
         response = TestClient(app, cookies=cookies).get(f"/orgs/{handle}")
         assert response.status_code == 200
         return response.text
@@ -35,6 +37,7 @@ def test_org_page_links_members_and_shows_members_the_submit_hint(settings, data
     assert "Submit on behalf of" not in page_as(member, "Lab")  # not their organization
 
     client = TestClient(app, cookies={COOKIE: sessions.start_session(db=db, user_id=member.id, days=1)})
+    db.commit()
     form = client.get("/submit?organization=Lab2").text
     assert '<option value="Lab2" selected>' in form
     assert " selected>" not in client.get("/submit?organization=Lab").text  # not a member: ignored

@@ -26,8 +26,12 @@ class Usage:
 
 
 @contextmanager
-def usage_of(database) -> Iterator[Usage]:
-    """SQL statements and pool checkouts on the app's engine while the block runs."""
+def usage_of(database, client) -> Iterator[Usage]:
+    """SQL statements and pool checkouts on the app's engine while the block runs (after the
+    app's background keyword catch-up, which has connections of its own, has gone idle)."""
+    worker = client.app.state.search.catch_up_worker
+    if worker is not None:
+        assert worker.wait_idle()
     usage = Usage()
 
     def on_execute(_conn, _cursor, statement, *_args) -> None:
@@ -62,13 +66,14 @@ def member(db):
 def client(settings, database, db, member):
     app = create_app(settings.model_copy(update={"page_cache_seconds": 0}), database)
     token = sessions.start_session(db=db, user_id=member.id, days=1)
+    db.commit()
     with TestClient(app, cookies={COOKIE: token}) as client:
         yield client
 
 
 def _statements_for(client, database, path: str) -> list[str]:
     client.get(path)  # warm-up: first-use work (index catch-up, lazy imports) is not per request
-    with usage_of(database) as usage:
+    with usage_of(database, client) as usage:
         response = client.get(path)
     assert response.status_code == 200, response.text[:500]
     return usage.statements
@@ -80,6 +85,7 @@ def test_day_page_statements_do_not_grow_with_cards(client, database, db, member
     big = [make_paper(db, featured_on=big_day, upvotes=i) for i in range(25)]
     for paper in (small[0], big[3], big[7]):
         votes.upvote(db=db, user_id=member.id, paper_key=paper.key)
+    db.commit()
 
     few = _statements_for(client, database, "/papers/date/2025-02-03")
     many = _statements_for(client, database, "/papers/date/2025-02-04")
@@ -108,10 +114,11 @@ def test_pages_use_one_connection_at_a_time_and_load_nothing_while_rendering(
     for voted in (paper, fresh):
         votes.upvote(db=db, user_id=member.id, paper_key=voted.key)
     comments.add_comment(db=db, user_id=member.id, paper_key=paper.key, body="A *fine* paper")
+    db.commit()
 
     url = path.replace("{key}", paper.key)
     client.get(url)
-    with usage_of(database) as usage:
+    with usage_of(database, client) as usage:
         response = client.get(url)
     assert response.status_code == 200, response.text[:500]
     # The viewer's session lookup, then the route's session: never two at once, none while the

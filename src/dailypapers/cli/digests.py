@@ -62,7 +62,8 @@ def unsubscribe_mail_cmd(ctx: CliContext) -> None:
     raw = sys.stdin.buffer.read(1_000_000)
     with ctx.session() as db:
         try:
-            email = unsubscribe_by_mail(db=db, secret=ctx.settings.secret_key, raw=raw)
+            with db.begin():
+                email = unsubscribe_by_mail(db=db, secret=ctx.settings.secret_key, raw=raw)
         except SubscriptionError as exc:
             raise click.ClickException(exc.message) from exc
     ctx.err.print(f"unsubscribed {email}", highlight=False)

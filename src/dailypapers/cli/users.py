@@ -25,7 +25,9 @@ def create_admin_cmd(ctx: CliContext, username: str, email: str, password: str) 
     """Create an admin account, or make an existing account an admin."""
     with ctx.session() as db:
         try:
-            user = accounts.create_admin(db=db, username=username, email=email, password=password)
+            with db.begin():
+                user = accounts.create_admin(db=db, username=username, email=email,
+                                             password=password)
         except ServiceError as exc:
             raise click.ClickException(exc.message) from exc
     click.echo(f"{user.username} is an admin")
@@ -39,7 +41,8 @@ def set_role_cmd(ctx: CliContext, username: str, role: str) -> None:
     """Give USERNAME the role member, curator or admin."""
     with ctx.session() as db:
         try:
-            user = accounts.set_role(db=db, username=username, role=Role(role))
+            with db.begin():
+                user = accounts.set_role(db=db, username=username, role=Role(role))
         except ServiceError as exc:
             raise click.ClickException(exc.message) from exc
     click.echo(f"{user.username} is now a {user.role}")
@@ -60,7 +63,7 @@ def list_cmd(ctx: CliContext) -> None:
 @click.pass_obj
 def create_token_cmd(ctx: CliContext, username: str, name: str) -> None:
     """Print a new API token for USERNAME (shown once)."""
-    with ctx.session() as db:
+    with ctx.session() as db, db.begin():
         user = accounts.find_user(db=db, login=username)
         if user is None:
             raise click.ClickException(f"no user {username!r}")

@@ -17,12 +17,17 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from dailypapers.search.bundle import adopt_bundle
-from dailypapers.search.encoder import EmbeddingProvider, ModelUnavailable, load_provider
+from dailypapers.search.encoder import (
+    EmbeddingProvider,
+    ModelUnavailable,
+    load_provider,
+)
 from dailypapers.search.keyword import KeywordIndex
 from dailypapers.search.neighbours import Neighbours, PgVectorBackend
 from dailypapers.search.vectors import VectorIndex
 from dailypapers.settings import Settings
-from dailypapers.store.db import Database
+from dailypapers.store import Paper
+from dailypapers.store.db import Database, written_tables
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +47,7 @@ class SearchEngine:
         self._bundle_checked = False
         self._model_failed = False
         self._model_ready: threading.Event | None = None
+        self.catch_up_worker: KeywordCatchUp | None = None
 
     @property
     def semantic(self) -> bool:
@@ -174,13 +180,91 @@ class SearchEngine:
         return self._pool.submit(self.embed_query, text)
 
     def install_hooks(self, database: Database) -> None:
-        """Index papers right after any session of ``database`` commits (queries also catch up)."""
+        """Keep the keyword index caught up in the background after commits that wrote papers.
 
-        def after_commit(_session: Session) -> None:
-            try:
-                with database.session() as fresh:
-                    self.keyword.catch_up(fresh, wait=QUERY_LOCK_WAIT)
-            except Exception:  # noqa: BLE001 - indexing must never fail the write that committed
-                log.exception("keyword index catch-up after commit failed; the next query retries")
+        Nothing runs inside the commit: the hook only notes that a transaction wrote to
+        ``papers`` and, once it has committed, wakes ``KeywordCatchUp`` (a thread of this process,
+        which waits ``CATCH_UP_DELAY`` seconds to gather a burst of commits into one catch-up and
+        then reads with a session of its own). Queries still catch up themselves (``prepare``).
+        """
+        self.catch_up_worker = KeywordCatchUp(self.keyword, database)
+        worker = self.catch_up_worker
+
+        def after_commit(session: Session) -> None:
+            if Paper.__tablename__ in written_tables(session):  # noted by store.db, no I/O
+                worker.request()
 
         event.listen(database.sessions, "after_commit", after_commit)
+
+    def stop(self) -> None:
+        """Stop the background catch-up thread, if one was started."""
+        if self.catch_up_worker is not None:
+            self.catch_up_worker.stop()
+
+
+#: Seconds the background catch-up waits after a commit, to index a burst of changes at once.
+CATCH_UP_DELAY = 0.5
+
+
+class KeywordCatchUp:
+    """One daemon thread per process that brings the keyword index up to date after commits.
+
+    ``request`` only sets an event (it is called from ``after_commit``, where no connection may
+    be opened); the thread sleeps ``delay`` seconds so that a burst of commits costs one
+    catch-up, then reads ``max(modified_at)`` and indexes what changed (nothing when the writes
+    were, say, vote counts: the watermark did not move). Failures are logged; the next request or
+    query retries.
+    """
+
+    def __init__(self, keyword: KeywordIndex, database: Database, *,
+                 delay: float = CATCH_UP_DELAY) -> None:
+        self.keyword = keyword
+        self.database = database
+        self.delay = delay
+        self._wanted = threading.Event()
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._start_lock = threading.Lock()
+        self._idle = threading.Condition()
+        self._running = False
+        self.runs = 0  # catch-ups done (tests read it)
+
+    def request(self) -> None:
+        self._wanted.set()
+        if self._thread is None:
+            with self._start_lock:
+                if self._thread is None and not self._stopping.is_set():
+                    self._thread = threading.Thread(target=self._run, daemon=True,
+                                                    name="dailypapers-keyword-catch-up")
+                    self._thread.start()
+
+    def wait_idle(self, timeout: float = 30.0) -> bool:
+        """Wait until no catch-up is wanted or running (tests that count connections use it)."""
+        with self._idle:
+            return self._idle.wait_for(
+                lambda: self._stopping.is_set() or not (self._wanted.is_set() or self._running),
+                timeout)
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._stopping.set()
+        self._wanted.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def _run(self) -> None:
+        while True:
+            self._wanted.wait()
+            if self._stopping.wait(self.delay):
+                return
+            with self._idle:
+                self._running = True
+                self._wanted.clear()
+            try:
+                with self.database.session() as db:
+                    self.keyword.catch_up(db)
+            except Exception:
+                log.exception("background keyword index catch-up failed; the next change retries")
+            with self._idle:
+                self._running = False
+                self.runs += 1
+                self._idle.notify_all()

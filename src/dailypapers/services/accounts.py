@@ -1,4 +1,8 @@
-"""Accounts: sign-up, password checks (argon2id), roles and password reset by mailed token."""
+"""Accounts: sign-up, password checks (argon2id), roles and password reset by mailed token.
+
+Nothing here commits (the caller's ``with db.begin():`` does) except ``send_password_reset``,
+which commits the reset token before it mails the link, so no connection waits on SMTP.
+"""
 
 from __future__ import annotations
 
@@ -20,6 +24,7 @@ from dailypapers.mail.message import check_address
 from dailypapers.services.errors import Invalid, NotFound
 from dailypapers.store import LoginSession, PasswordReset, Role, User
 from dailypapers.store.base import utcnow
+from dailypapers.store.db import use_case
 
 USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{1,39}$")
 MIN_PASSWORD = 10
@@ -90,9 +95,8 @@ def sign_up(*, db: Session, username: str, email: str, password: str, display_na
                 password_hash=HASHER.hash(password), role=role.value)
     db.add(user)
     try:
-        db.commit()
+        db.flush()
     except IntegrityError as exc:  # a concurrent sign-up took the name or address
-        db.rollback()
         raise Invalid("that username or e-mail address is taken") from exc
     return user
 
@@ -117,7 +121,7 @@ def authenticate(*, db: Session, login: str, password: str) -> User | None:
         return None
     if HASHER.check_needs_rehash(stored):
         user.password_hash = HASHER.hash(password)
-        db.commit()
+        db.flush()
     return user
 
 
@@ -126,7 +130,7 @@ def set_role(*, db: Session, username: str, role: Role) -> User:
     if user is None:
         raise NotFound(f"no user {username!r}")
     user.role = role.value
-    db.commit()
+    db.flush()
     return user
 
 
@@ -143,7 +147,7 @@ def update_profile(*, db: Session, user_id: int, display_name: str) -> User:
     if user is None:
         raise NotFound("no such user")
     user.display_name = _clean_text(display_name, field="display name", max_len=100)
-    db.commit()
+    db.flush()
     return user
 
 
@@ -155,14 +159,14 @@ def send_password_reset(*, db: Session, mailer: MailSession, email: str, base_ur
     strangers which addresses have accounts).
     """
     addr = check_email(email)
-    user = db.scalar(select(User).where(User.email == addr, User.is_active.is_(True)))
-    if user is None:
-        return False
-    token = secrets.token_urlsafe(32)
-    now = utcnow()
-    db.add(PasswordReset(user_id=user.id, token_hash=token_digest(token), created_at=now,
-                         expires_at=now + dt.timedelta(minutes=ttl_minutes)))
-    db.commit()
+    with use_case(db):
+        user = db.scalar(select(User).where(User.email == addr, User.is_active.is_(True)))
+        if user is None:
+            return False
+        token = secrets.token_urlsafe(32)
+        now = utcnow()
+        db.add(PasswordReset(user_id=user.id, token_hash=token_digest(token), created_at=now,
+                             expires_at=now + dt.timedelta(minutes=ttl_minutes)))
     link = f"{base_url.rstrip('/')}/account/reset/{token}"
     text = (f"Hello {user.username},\n\nsomeone (hopefully you) asked to reset the password of your "
             f"{site_name} account. Open this link within {ttl_minutes} minutes to choose a new one:"
@@ -183,7 +187,6 @@ def reset_password(*, db: Session, token: str, new_password: str) -> User:
     claimed = db.execute(update(PasswordReset).where(
         PasswordReset.id == row.id, PasswordReset.used_at.is_(None)).values(used_at=now))
     if claimed.rowcount != 1:  # type: ignore[attr-defined]
-        db.rollback()
         raise Invalid("this reset link is invalid, used or expired; ask for a new one")
     user = db.get(User, row.user_id)
     assert user is not None  # FK with ON DELETE CASCADE
@@ -191,7 +194,6 @@ def reset_password(*, db: Session, token: str, new_password: str) -> User:
     db.execute(delete(LoginSession).where(LoginSession.user_id == user.id))
     db.execute(update(PasswordReset).where(PasswordReset.user_id == user.id,
                                            PasswordReset.used_at.is_(None)).values(used_at=now))
-    db.commit()
     return user
 
 

@@ -26,6 +26,7 @@ from dailypapers.sources.records import (
 from dailypapers.store import Author, DailyEntry, Organization, Paper, PaperAuthor
 from dailypapers.store.base import Base, utcnow
 from dailypapers.store.bulk import insert_rows, matches
+from dailypapers.store.db import end_read_only
 
 PAPER_FIELDS = (
     "key", "arxiv_id", "version", "title", "title_key", "abstract", "num_authors", "categories",
@@ -394,7 +395,10 @@ def import_records(
     """Upsert records in batches, one transaction each. A second run with the same input changes nothing.
 
     Within a batch, several records for the same paper are applied in order (the last one wins).
+    A whole use case (an import command): it commits each batch, so ``db`` must hold nothing
+    else pending; ``upsert_records`` writes in the caller's transaction instead.
     """
+    end_read_only(db)  # it commits: never work its caller had pending
     result = ImportResult()
     for chunk in _batches(records, batch_size):
         try:

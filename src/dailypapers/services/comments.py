@@ -2,7 +2,8 @@
 
 Threads are one level deep: a reply to a reply joins the top-level comment's thread.
 ``papers.num_comments`` (``numComments`` in the API) is moved by an atomic SQL increment in the
-same transaction as the insert or the (soft) delete.
+same transaction as the insert or the (soft) delete; the caller opens it (``with db.begin():``):
+nothing here commits.
 """
 
 from __future__ import annotations
@@ -57,7 +58,6 @@ def add_comment(*, db: Session, user_id: int, paper_key: str, body: str,
     db.add(comment)
     db.flush()
     db.execute(update(Paper).where(Paper.id == pid).values(num_comments=Paper.num_comments + 1))
-    db.commit()
     return comment
 
 
@@ -75,7 +75,7 @@ def edit_comment(*, db: Session, user: User, comment_id: int, body: str) -> Comm
     comment = _own_comment(db, comment_id, user, moderator_ok=False)
     text = _check_body(body)
     comment.body, comment.body_html, comment.edited_at = text, render_markdown(text), utcnow()
-    db.commit()
+    db.flush()
     return comment
 
 
@@ -87,7 +87,6 @@ def delete_comment(*, db: Session, user: User, comment_id: int) -> Comment:
     if gone.rowcount == 1:  # type: ignore[attr-defined]
         db.execute(update(Paper).where(Paper.id == comment.paper_id)
                    .values(num_comments=Paper.num_comments - 1))
-    db.commit()
     db.refresh(comment)
     return comment
 

@@ -1,4 +1,7 @@
-"""Curation (the "AK" role): feature and unfeature papers on a day, fix metadata, merge duplicates."""
+"""Curation (the "AK" role): feature and unfeature papers on a day, fix metadata, merge duplicates.
+
+Nothing here commits: each function runs in the caller's transaction (``with db.begin():``).
+"""
 
 from __future__ import annotations
 
@@ -44,7 +47,7 @@ def feature(*, db: Session, user: User, paper_key: str, day: dt.date) -> DailyEn
     else:
         entry.day = day
         entry.estimated = False  # a curator's day is a real one, not a seed card's guess
-    db.commit()
+    db.flush()
     return entry
 
 
@@ -53,9 +56,7 @@ def unfeature(*, db: Session, user: User, paper_key: str) -> None:
     paper = _paper(db, paper_key)
     gone = db.execute(delete(DailyEntry).where(DailyEntry.paper_id == paper.id))
     if gone.rowcount != 1:  # type: ignore[attr-defined]
-        db.rollback()
         raise NotFound("this paper is not featured on any day")
-    db.commit()
 
 
 def _url(value: str, field: str) -> str | None:
@@ -98,7 +99,7 @@ def fix_metadata(*, db: Session, user: User, paper_key: str, title: str, abstrac
         db.execute(insert(PaperAuthor), [{"paper_id": paper.id, "position": i, "author_id": aid}
                                          for i, aid in enumerate(ids)])
         paper.num_authors = len(names)
-    db.commit()
+    db.flush()
     db.expire(paper)
     return paper
 
@@ -147,7 +148,6 @@ def merge(*, db: Session, user: User, keep_key: str, drop_key: str) -> Paper:
         upvotes=imported_up + local_votes.scalar_subquery(),
         num_comments=imported_com + live_comments.scalar_subquery(),
         modified_at=utcnow()))
-    db.commit()
     merged = db.get(Paper, keep_id)
     assert merged is not None
     db.refresh(merged)

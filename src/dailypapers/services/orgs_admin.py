@@ -2,6 +2,7 @@
 
 The creator becomes the organization's first admin; org admins (and site admins) add and remove
 members. Members may submit papers on the organization's behalf (the card shows its badge).
+Nothing here commits: each function runs in the caller's transaction (``with db.begin():``).
 """
 
 from __future__ import annotations
@@ -51,9 +52,8 @@ def create_org(*, db: Session, user: User, handle: str, name: str) -> Organizati
     try:
         db.flush()
         db.add(Membership(organization_id=org.id, user_id=user.id, role=ORG_ADMIN))
-        db.commit()
+        db.flush()
     except IntegrityError as exc:
-        db.rollback()
         raise Conflict(f"the handle {handle!r} is taken") from exc
     return org
 
@@ -78,7 +78,7 @@ def rename_org(*, db: Session, actor: User, handle: str, name: str) -> Organizat
     org = get_org(db=db, handle=handle)
     _require_manager(db, org, actor)
     org.name = _clean_name(name)
-    db.commit()
+    db.flush()
     return org
 
 
@@ -99,9 +99,8 @@ def add_member(*, db: Session, actor: User, handle: str, username: str,
     else:
         membership.role = role
     try:
-        db.commit()
+        db.flush()
     except IntegrityError as exc:  # added concurrently: the row is there, which is what was asked
-        db.rollback()
         raise Conflict(f"{user.username} was just added by someone else") from exc
     return membership
 
@@ -119,7 +118,7 @@ def remove_member(*, db: Session, actor: User, handle: str, username: str) -> No
         if admins == 1:
             raise Invalid("an organization keeps at least one admin; add another admin first")
     db.delete(membership)
-    db.commit()
+    db.flush()
 
 
 def members(*, db: Session, handle: str) -> list[Membership]:

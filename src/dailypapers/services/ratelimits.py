@@ -5,6 +5,9 @@ has a theoretical arrival time ``tat``; each allowed event moves it ``period / l
 an event is refused while ``max(tat, now) + period / limit - now > period``. That allows a burst
 of ``limit`` events and then ``limit`` per ``period`` — one row per key and one conditional
 UPDATE per event, so concurrent processes cannot both take the last slot.
+
+Nothing here commits: ``hit`` counts in the caller's transaction (``web.auth.limit_by_*`` give
+it one of its own, so a refused request still counts and the route's work is not involved).
 """
 
 from __future__ import annotations
@@ -14,12 +17,12 @@ import time
 from dataclasses import dataclass
 from typing import cast
 
-from sqlalchemy import Table, case, delete, insert, literal, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Table, case, delete, literal, select, update
 from sqlalchemy.orm import Session
 
 from dailypapers.services.errors import RateLimited
 from dailypapers.store import RateLimit
+from dailypapers.store.bulk import insert_if_absent
 
 
 @dataclass(frozen=True)
@@ -68,7 +71,8 @@ def _refuse(rule: Rule, tat: int, now: int, period: int, interval: int) -> RateL
 
 
 def hit(*, db: Session, rule: Rule, subject: str, scale: float = 1.0, now_ms: int | None = None) -> None:
-    """Count one event for ``subject`` under ``rule`` and commit; raise ``RateLimited`` if over."""
+    """Count one event for ``subject`` under ``rule`` in the caller's transaction; raise
+    ``RateLimited`` if over (nothing counted then)."""
     params = _params(rule, scale)
     if params is None:
         return
@@ -82,19 +86,17 @@ def hit(*, db: Session, rule: Rule, subject: str, scale: float = 1.0, now_ms: in
             update(t).where(t.c.key == key, base + interval - now <= period)
             .values(tat_ms=base + interval))
         if allowed.rowcount == 1:  # type: ignore[attr-defined]
-            db.commit()
             return
         tat = db.scalar(select(t.c.tat_ms).where(t.c.key == key))
         if tat is not None:
-            db.rollback()
-            raise _refuse(rule, tat, now, period, interval)
-        try:
-            db.execute(insert(t).values(key=key, tat_ms=now + interval))
-            db.commit()
+            if max(tat, now) + interval - now > period:
+                raise _refuse(rule, tat, now, period, interval)
+            # The row was created by a concurrent first event after our UPDATE looked (seen under
+            # PostgreSQL's READ COMMITTED in a burst from one address): count on it, not refuse.
+            continue
+        if insert_if_absent(db=db, table=t, values={"key": key, "tat_ms": now + interval}):
             return
-        except IntegrityError:
-            # Another process created the row first; go round and take the UPDATE path.
-            db.rollback()
+        # Another process created the row first; go round and take the UPDATE path.
     raise RuntimeError(f"rate limiter could not settle key {key!r}")
 
 
@@ -113,4 +115,3 @@ def check(*, db: Session, rule: Rule, subject: str, scale: float = 1.0, now_ms: 
 def reset(*, db: Session, rule: Rule, subject: str) -> None:
     """Forget a key's history (after a successful login the account's failures no longer count)."""
     db.execute(delete(RateLimit).where(RateLimit.key == _key(rule, subject)))
-    db.commit()

@@ -1,4 +1,8 @@
-"""Login sessions and API tokens: random secrets handed to the client, stored as hashes."""
+"""Login sessions and API tokens: random secrets handed to the client, stored as hashes.
+
+Nothing here commits except ``log_in``, which is a whole use case: its failed attempts must
+count even though the attempt itself fails.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +17,7 @@ from dailypapers.services.accounts import authenticate, find_user, token_digest
 from dailypapers.services.errors import Invalid, NotFound
 from dailypapers.store import ApiToken, LoginSession, User
 from dailypapers.store.base import utcnow
+from dailypapers.store.db import use_case
 
 API_TOKEN_PREFIX = "dp_"
 
@@ -34,7 +39,7 @@ def start_session(*, db: Session, user_id: int, days: int, replaces: str | None 
     user = db.get(User, user_id)
     if user is not None:
         user.last_login_at = now
-    db.commit()
+    db.flush()
     return token
 
 
@@ -49,7 +54,6 @@ def user_for_session(*, db: Session, token: str) -> User | None:
 
 def end_session(*, db: Session, token: str) -> None:
     db.execute(delete(LoginSession).where(LoginSession.token_hash == token_digest(token)))
-    db.commit()
 
 
 def create_api_token(*, db: Session, user_id: int, name: str) -> tuple[ApiToken, str]:
@@ -60,7 +64,7 @@ def create_api_token(*, db: Session, user_id: int, name: str) -> tuple[ApiToken,
     raw = API_TOKEN_PREFIX + secrets.token_urlsafe(32)
     row = ApiToken(user_id=user_id, name=label, prefix=raw[:10], token_hash=token_digest(raw))
     db.add(row)
-    db.commit()
+    db.flush()
     return row, raw
 
 
@@ -71,9 +75,7 @@ def list_api_tokens(*, db: Session, user_id: int) -> list[ApiToken]:
 def revoke_api_token(*, db: Session, user_id: int, token_id: int) -> None:
     gone = db.execute(delete(ApiToken).where(ApiToken.id == token_id, ApiToken.user_id == user_id))
     if gone.rowcount != 1:  # type: ignore[attr-defined]
-        db.rollback()
         raise NotFound("no such token")
-    db.commit()
 
 
 def user_for_api_token(*, db: Session, token: str) -> User | None:
@@ -91,17 +93,21 @@ def log_in(*, db: Session, login: str, password: str, ip: str, days: int, scale:
     Failed attempts count against both the account name and the client address (10 per
     15 minutes each, scaled by ``scale``); once over, even the right password gets
     ``RateLimited`` until the limit frees up, so guessing cannot continue.
+
+    The whole use case: it opens (and commits) its own transaction, so ``db`` must have none;
+    a failed attempt is counted in it before ``Invalid`` is raised.
     """
     typed = login.strip()[:254] or "-"
-    found = find_user(db=db, login=typed)
-    # Count by account, however it was named (username or e-mail); unknown names by the text.
-    account = f"#{found.id}" if found is not None else typed
-    ratelimits.check(db=db, rule=ratelimits.LOGIN_ACCOUNT, subject=account, scale=scale)
-    ratelimits.check(db=db, rule=ratelimits.LOGIN_IP, subject=ip, scale=scale)
-    user = authenticate(db=db, login=typed, password=password)
-    if user is None:
+    with use_case(db):
+        found = find_user(db=db, login=typed)
+        # Count by account, however it was named (username or e-mail); unknown names by the text.
+        account = f"#{found.id}" if found is not None else typed
+        ratelimits.check(db=db, rule=ratelimits.LOGIN_ACCOUNT, subject=account, scale=scale)
+        ratelimits.check(db=db, rule=ratelimits.LOGIN_IP, subject=ip, scale=scale)
+        user = authenticate(db=db, login=typed, password=password)
+        if user is not None:
+            ratelimits.reset(db=db, rule=ratelimits.LOGIN_ACCOUNT, subject=account)
+            return user, start_session(db=db, user_id=user.id, days=days, replaces=replaces)
         ratelimits.hit(db=db, rule=ratelimits.LOGIN_ACCOUNT, subject=account, scale=scale)
         ratelimits.hit(db=db, rule=ratelimits.LOGIN_IP, subject=ip, scale=scale)
-        raise Invalid("wrong username or password")
-    ratelimits.reset(db=db, rule=ratelimits.LOGIN_ACCOUNT, subject=account)
-    return user, start_session(db=db, user_id=user.id, days=days, replaces=replaces)
+    raise Invalid("wrong username or password")

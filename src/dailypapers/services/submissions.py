@@ -3,6 +3,10 @@
 The arXiv client is passed in (built from Settings by the caller), so the same function serves
 the web form, the JSON API and tests against a local server with recorded arXiv responses.
 When arXiv cannot be reached, curators may enter the metadata by hand (``submit_manual``).
+
+``submit_paper`` is a whole use case with its own transactions: it asks arXiv while holding no
+database connection, then stores and features the paper in one transaction. ``submit_manual``
+runs in the caller's (``with db.begin():``). Neither commits anything the caller had pending.
 """
 
 from __future__ import annotations
@@ -16,8 +20,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from dailypapers.services import orgs_admin
-from dailypapers.services.catalog import import_records
-from dailypapers.services.errors import Conflict, Forbidden, Invalid, NotFound, ServiceError
+from dailypapers.services.catalog import upsert_records
+from dailypapers.services.errors import (
+    Conflict,
+    Forbidden,
+    Invalid,
+    NotFound,
+    ServiceError,
+)
 from dailypapers.sources.arxiv_client import (
     ArxivBadResponse,
     ArxivInvalidId,
@@ -28,6 +38,7 @@ from dailypapers.sources.arxiv_client import (
 from dailypapers.sources.records import PaperRecord
 from dailypapers.store import DailyEntry, Paper, User
 from dailypapers.store.base import utcnow
+from dailypapers.store.db import use_case
 
 
 class ArxivFetcher(Protocol):
@@ -83,22 +94,21 @@ def _refuse_if_featured(db: Session, paper_id: int) -> None:
 def _feature(db: Session, paper_id: int, user: User, organization_id: int | None,
              day: dt.date) -> DailyEntry:
     _refuse_if_featured(db, paper_id)
+    key = db.scalar(select(Paper.key).where(Paper.id == paper_id))
     entry = DailyEntry(paper_id=paper_id, day=day, submitted_at=utcnow(),
                        submitted_by=user.shown_name, submitter_user_id=user.id,
                        organization_id=organization_id)
     db.add(entry)
     try:
-        db.commit()
+        db.flush()
     except IntegrityError as exc:  # featured by a concurrent submission a moment ago
-        db.rollback()
-        raise Conflict("this paper was featured a moment ago",
-                       link=f"/papers/{db.scalar(select(Paper.key).where(Paper.id == paper_id))}") from exc
+        raise Conflict("this paper was featured a moment ago", link=f"/papers/{key}") from exc
     return entry
 
 
 def _store(db: Session, record: PaperRecord) -> int:
     """Upsert the paper (no daily entry) and return its id."""
-    import_records(db=db, records=[replace(record, featured_on=None, upvotes=None, num_comments=None)])
+    upsert_records(db=db, records=[replace(record, featured_on=None, upvotes=None, num_comments=None)])
     pid = db.scalar(select(Paper.id).where(Paper.key == record.public_key()))
     assert pid is not None
     return pid
@@ -113,11 +123,13 @@ def submit_paper(*, db: Session, arxiv: ArxivFetcher, user: User, ref: str,
     ``SourceUnavailable`` (arXiv down).
     """
     arxiv_id = _arxiv_id(ref)
-    _check_org(db, user, organization_id)
-    pid = db.scalar(select(Paper.id).where(Paper.arxiv_id == arxiv_id))
-    if pid is not None:
-        _refuse_if_featured(db, pid)
-    else:
+    with use_case(db):
+        _check_org(db, user, organization_id)
+        pid = db.scalar(select(Paper.id).where(Paper.arxiv_id == arxiv_id))
+        if pid is not None:
+            _refuse_if_featured(db, pid)
+    record = None
+    if pid is None:  # asked with no transaction open: arXiv may take seconds
         try:
             record = arxiv.fetch_one(arxiv_id)
         except ArxivNotFound as exc:
@@ -130,8 +142,21 @@ def submit_paper(*, db: Session, arxiv: ArxivFetcher, user: User, ref: str,
         except ArxivBadResponse as exc:
             raise SourceUnavailable("arXiv answered with something we could not read.",
                                     arxiv_id=arxiv_id, detail=str(exc)) from exc
-        pid = _store(db, record)
-    return _feature(db, pid, user, organization_id, day or today_utc())
+    for attempt in (1, 2):
+        try:
+            with use_case(db):
+                if record is not None:  # stored by a concurrent submission meanwhile?
+                    pid = db.scalar(select(Paper.id).where(Paper.arxiv_id == arxiv_id))
+                    if pid is None:
+                        pid = _store(db, record)
+                assert pid is not None
+                return _feature(db, pid, user, organization_id, day or today_utc())
+        except IntegrityError:
+            # A concurrent submission stored the same paper between our look-up and our insert:
+            # the next round finds its row (and answers Conflict once it is featured).
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
 
 
 def submit_manual(*, db: Session, user: User, ref: str, title: str, abstract: str,

@@ -15,7 +15,6 @@ import zoneinfo
 from dataclasses import dataclass, field
 from email import policy as email_policy
 from email.parser import BytesParser
-
 from urllib.parse import urlencode
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
@@ -27,6 +26,8 @@ from dailypapers.mail import MailError, MailSession, compose
 from dailypapers.services.errors import Invalid, ServiceError
 from dailypapers.settings import Settings
 from dailypapers.store.base import utcnow
+from dailypapers.store.bulk import insert_if_absent
+from dailypapers.store.db import use_case
 from dailypapers.store.subscriptions import CADENCES, Subscription
 
 MAX_EMAIL = 254  # RFC 5321: 256 octets of path minus the angle brackets
@@ -220,25 +221,25 @@ def subscribe(*, db: Session, email: str, user_id: int | None = None,
     """
     now = now or utcnow()
     address = normalize_email(email)
+    # Two requests for the same new address at once: one row, and neither fails.
+    insert_if_absent(db=db, table=Subscription.__table__, values={
+        "email": address, "email_key": address.casefold(), "cadence": "daily", "weekday": 0,
+        "send_hour": 8, "timezone": "UTC", "num_papers": 10, "topics": [],
+        "token_nonce": secrets.token_hex(16), "failure_count": 0, "created_at": now,
+        "updated_at": now})
     sub = db.scalars(select(Subscription).where(
-        Subscription.email_key == address.casefold())).one_or_none()
-    if sub is None:
-        sub = Subscription(email=address, email_key=address.casefold(), cadence="daily",
-                           weekday=0, send_hour=8, timezone="UTC", num_papers=10, topics=[],
-                           token_nonce=secrets.token_hex(16), failure_count=0,
-                           created_at=now, updated_at=now)
-        db.add(sub)
+        Subscription.email_key == address.casefold())).one()
     if user_id is not None and sub.user_id is None:
         sub.user_id = user_id
     if email_verified:
         _activate(sub, now)
-        db.commit()
+        db.flush()
         return SubscribeResult(sub, send_confirmation=False)
     recently = (sub.confirm_sent_at is not None
                 and now - sub.confirm_sent_at < CONFIRM_RESEND_AFTER)
     if not recently:
         sub.confirm_sent_at = now
-    db.commit()
+    db.flush()
     return SubscribeResult(sub, send_confirmation=not recently)
 
 
@@ -250,9 +251,13 @@ def request_subscription(*, db: Session, settings: Settings, mailer: MailSession
 
     If the mail server refuses, the request is forgotten as far as throttling goes (the next
     try mails at once) and ``MailUnavailable`` says so; the unconfirmed row receives nothing.
+
+    The whole use case: the request is committed before the mail goes out (no connection or
+    lock waits on the mail server), so ``db`` must have no transaction open.
     """
-    result = subscribe(db=db, email=email, user_id=user_id, email_verified=email_verified,
-                       now=now)
+    with use_case(db):
+        result = subscribe(db=db, email=email, user_id=user_id, email_verified=email_verified,
+                           now=now)
     if not result.send_confirmation:
         return result
     sub = result.subscription
@@ -268,8 +273,8 @@ def request_subscription(*, db: Session, settings: Settings, mailer: MailSession
             text=templates.get_template("subscription_confirm.txt").render(context),
             html=templates.get_template("subscription_confirm.html").render(context)))
     except MailError as exc:
-        sub.confirm_sent_at = None
-        db.commit()
+        with use_case(db):
+            sub.confirm_sent_at = None
         raise MailUnavailable("We could not send the confirmation mail just now; please try "
                               "again in a few minutes.") from exc
     return result
@@ -313,7 +318,7 @@ def confirm(*, db: Session, secret: str, token: str, max_age: dt.timedelta,
                                max_age=max_age)
     _check_request(sub, payload)
     _activate(sub, now or utcnow())
-    db.commit()
+    db.flush()
     return sub
 
 
@@ -331,7 +336,7 @@ def unsubscribe(*, db: Session, secret: str, token: str,
     if sub.unsubscribed_at is None:
         sub.unsubscribed_at = now or utcnow()
         sub.confirm_sent_at = None  # pending confirmation links die with it
-        db.commit()
+        db.flush()
     return sub
 
 
@@ -352,7 +357,7 @@ def update_preferences(*, db: Session, secret: str, token: str, preferences: Pre
     sub.paused_at = None
     sub.failure_count = 0
     sub.updated_at = now
-    db.commit()
+    db.flush()
     return sub
 
 

@@ -3,7 +3,10 @@
 The count is changed with an atomic SQL increment (``upvotes = upvotes + 1``) right after the
 row insert/delete, and only when that insert/delete really happened, so the invariant
 ``papers.upvotes = imported_upvotes + count(upvotes rows)`` survives any number of
-concurrent voters and processes (the UNIQUE(user_id, paper_id) constraint decides races).
+concurrent voters and processes (the UNIQUE(user_id, paper_id) constraint decides races, through
+``INSERT … ON CONFLICT DO NOTHING``, so a lost race leaves the transaction usable).
+
+Nothing here commits: the caller's ``with db.begin():`` is the one transaction of the vote.
 """
 
 from __future__ import annotations
@@ -11,13 +14,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import delete, func, insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from dailypapers.services.errors import NotFound
 from dailypapers.store import Paper, Upvote
 from dailypapers.store.base import utcnow
+from dailypapers.store.bulk import insert_if_absent
 
 
 def _paper_id(db: Session, paper_key: str) -> int:
@@ -30,31 +33,24 @@ def _paper_id(db: Session, paper_key: str) -> int:
 def upvote(*, db: Session, user_id: int, paper_key: str) -> int:
     """Upvote a paper (a second upvote changes nothing); returns the paper's new count."""
     pid = _paper_id(db, paper_key)
-    db.commit()  # end any read transaction so the insert starts a fresh write transaction
-    try:
-        db.execute(insert(Upvote).values(user_id=user_id, paper_id=pid, created_at=utcnow()))
+    # Already voted (possibly by a concurrent request of the same user): nothing to do.
+    if insert_if_absent(db=db, table=Upvote.__table__,
+                        values={"user_id": user_id, "paper_id": pid, "created_at": utcnow()}):
         db.execute(update(Paper).where(Paper.id == pid).values(upvotes=Paper.upvotes + 1))
-        db.commit()
-    except IntegrityError:
-        # Already voted (possibly by a concurrent request of the same user): nothing to do.
-        db.rollback()
     return _count(db, pid)
 
 
 def unvote(*, db: Session, user_id: int, paper_key: str) -> int:
     """Take back an upvote (no-op without one); returns the paper's new count."""
     pid = _paper_id(db, paper_key)
-    db.commit()
     gone = db.execute(delete(Upvote).where(Upvote.user_id == user_id, Upvote.paper_id == pid))
     if gone.rowcount == 1:  # type: ignore[attr-defined]
         db.execute(update(Paper).where(Paper.id == pid).values(upvotes=Paper.upvotes - 1))
-    db.commit()
     return _count(db, pid)
 
 
 def _count(db: Session, paper_id: int) -> int:
     count = db.scalar(select(Paper.upvotes).where(Paper.id == paper_id))
-    db.commit()
     return int(count or 0)
 
 

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import sqlite3
+import threading
+import weakref
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction, sessionmaker
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
@@ -25,20 +30,39 @@ def is_postgres(url: str) -> bool:
     return normalize_url(url).startswith("postgresql")
 
 
-# Per web/worker process: with N processes the server needs N * (size + overflow) connections
-# (docs/postgresql.md explains how to size max_connections or put PgBouncer in front).
+# CLI commands and jobs (the web workers size their pool with ``web_pool``): with N processes
+# the server needs N * (size + overflow) connections (docs/postgresql.md explains how to size
+# max_connections or put PgBouncer in front).
 POSTGRES_POOL = {"pool_size": 5, "max_overflow": 10, "pool_timeout": 30, "pool_recycle": 1800}
 
+#: Connections of a web worker beyond one per request thread: the keyword catch-up thread, the
+#: digest scheduler, the vector index's own session and one spare.
+BACKGROUND_CONNECTIONS = 4
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
+
+def web_pool(url: str, *, threads: int, timeout: float) -> dict[str, Any]:
+    """Engine options of a web worker: one connection per request thread (a request holds at
+    most one at a time) plus ``BACKGROUND_CONNECTIONS``, so no request waits for another's
+    connection; ``timeout`` bounds the wait for a connection and, on SQLite, for the write lock,
+    after which the request is answered 503 (``web/errors.py``) instead of hanging."""
+    options: dict[str, Any] = {"busy_timeout": timeout}
+    if ":memory:" not in url:
+        options.update(pool_size=threads + BACKGROUND_CONNECTIONS, max_overflow=0,
+                       pool_timeout=timeout)
+    return options
+
+
+def make_engine(url: str, *, busy_timeout: float = 30.0, **kwargs: Any) -> Engine:
     """Create an engine; SQLite files get WAL, foreign keys and a busy timeout on every connection.
 
     PostgreSQL engines use psycopg 3 with a bounded pool that checks connections before use
     (a restarted server or a failover does not leave dead connections in the pool).
+    ``busy_timeout`` is how long a SQLite statement waits for another writer's lock.
     """
     url = normalize_url(url)
     if url.startswith("sqlite"):
-        connect_args: dict[str, object] = {"check_same_thread": False, "timeout": 30}
+        connect_args: dict[str, Any] = {"check_same_thread": False, "timeout": busy_timeout}
+        busy_ms = int(busy_timeout * 1000)
         engine = create_engine(url, connect_args=connect_args, **kwargs)
 
         @event.listens_for(engine, "connect")
@@ -48,9 +72,11 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
                 cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA synchronous=NORMAL")
-            cur.execute("PRAGMA busy_timeout=30000")
+            cur.execute(f"PRAGMA busy_timeout={busy_ms}")
             cur.close()
 
+        if ":memory:" not in url:
+            _serialize_writers(engine, busy_timeout)
         return engine
     if url.startswith("postgresql"):
         # No server-side prepared statements: psycopg would prepare a query after 5 runs, and the
@@ -62,6 +88,60 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         event.listen(engine, "before_cursor_execute", _drop_nul_characters, retval=True)
         return engine
     return create_engine(url, pool_pre_ping=True, **kwargs)
+
+
+_WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
+_HOLDS_WRITE_LOCK = "dailypapers.holds_write_lock"
+_WRITE_LOCKS: weakref.WeakKeyDictionary[Engine, Callable[[dict[str, Any], str, Any], None]] = \
+    weakref.WeakKeyDictionary()
+
+
+def hold_write_lock(db: Session) -> None:
+    """Take the process's SQLite write lock for the session's transaction before writing on the
+    driver's own connection (which the engine's events do not see); no-op elsewhere. Writing
+    without it could deadlock: this thread would hold SQLite's lock while waiting for the
+    process's, held by a thread waiting for SQLite's."""
+    conn = db.connection()
+    take = _WRITE_LOCKS.get(conn.engine)
+    if take is not None:
+        take(conn.info, "(bulk insert)", None)
+
+
+def _serialize_writers(engine: Engine, timeout: float) -> None:
+    """One writing transaction at a time per process, queued on a lock of the engine.
+
+    SQLite lets one transaction write at a time; the others poll for the lock (sleeping up to
+    100 ms between tries, in no order), so with twenty threads writing at once some wait far
+    longer than the rest and time out. Here a connection takes the process's lock before its
+    transaction's first write and keeps it until commit or rollback, so at most one thread per
+    process polls SQLite and the others wait on the lock, which hands over at once. Waiting longer
+    than ``timeout`` is "database is locked", like SQLite's own busy timeout."""
+    lock = threading.Lock()
+
+    def take(info: dict[str, Any], statement: str, parameters: Any) -> None:
+        if info.get(_HOLDS_WRITE_LOCK):
+            return
+        if not lock.acquire(timeout=timeout):
+            raise OperationalError(statement, parameters, sqlite3.OperationalError(
+                "database is locked (another thread of this process kept writing)"))
+        info[_HOLDS_WRITE_LOCK] = True
+
+    _WRITE_LOCKS[engine] = take
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _take(conn: Any, _cursor: Any, statement: str, parameters: Any, *_args: Any) -> None:
+        if statement.lstrip()[:7].upper().startswith(_WRITES):
+            take(conn.info, statement, parameters)
+
+    def _give_back(info: dict[str, Any]) -> None:
+        if info.pop(_HOLDS_WRITE_LOCK, False):
+            lock.release()
+
+    event.listen(engine, "commit", lambda conn: _give_back(conn.info))
+    event.listen(engine, "rollback", lambda conn: _give_back(conn.info))
+    # A connection returned to the pool without either (the pool rolls it back) gives it back too.
+    event.listen(engine.pool, "checkin", lambda _dbapi, record: _give_back(record.info))
+    event.listen(engine.pool, "invalidate", lambda _dbapi, record, _exc: _give_back(record.info))
 
 
 def _has_nul(value: Any) -> bool:
@@ -102,8 +182,67 @@ def widen_page_cache(session: Session, *, mib: int) -> None:
         session.connection().exec_driver_sql(f"PRAGMA cache_size=-{int(mib) * 1024}")
 
 
+#: ``Session.info`` key: the names of the tables the session's current transaction wrote.
+WRITTEN = "dailypapers.written"
+
+
+class PendingWork(RuntimeError):
+    """A use case was started on a session whose transaction holds writes it would commit."""
+
+
+def note_written(db: Session, table: str) -> None:
+    """Record that the session's transaction wrote ``table`` (statements run through the session
+    are noted by themselves; writers on the raw driver connection call this)."""
+    db.info.setdefault(WRITTEN, set()).add(table)
+
+
+def written_tables(db: Session) -> set[str]:
+    """The tables the session's current (or just committed) transaction wrote."""
+    return db.info.get(WRITTEN, set())  # type: ignore[no-any-return]
+
+
+def _note_write(state: ORMExecuteState) -> None:
+    if state.is_insert or state.is_update or state.is_delete:
+        table = getattr(state.statement, "table", None)  # ORM statements carry an annotated copy
+        note_written(state.session, getattr(table, "name", "?"))
+
+
+def _note_flush(session: Session, _context: object) -> None:
+    for obj in (*session.new, *session.dirty, *session.deleted):
+        note_written(session, getattr(getattr(obj, "__table__", None), "name", "?"))
+
+
+def _forget_writes(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:  # a new top-level transaction has written nothing yet
+        session.info.pop(WRITTEN, None)
+
+
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(bind=engine, expire_on_commit=False)
+    sessions = sessionmaker(bind=engine, expire_on_commit=False)
+    event.listen(sessions, "do_orm_execute", _note_write)
+    event.listen(sessions, "after_flush", _note_flush)
+    event.listen(sessions, "after_transaction_create", _forget_writes)
+    return sessions
+
+
+def use_case(db: Session) -> SessionTransaction:
+    """``db.begin()`` for a service function that is a whole use case (it commits what it does).
+
+    A transaction the session already holds is ended first if it only read (as SQLAlchemy's
+    autobegin leaves one after any query); if it wrote, ``PendingWork`` is raised rather than
+    committing the caller's work with ours. Writes are known from ``written_tables`` (statements
+    and flushes of the session, and ``store.bulk`` writing on the driver's connection)."""
+    end_read_only(db)
+    return db.begin()
+
+
+def end_read_only(db: Session) -> None:
+    """End the session's transaction if it only read; raise ``PendingWork`` if it wrote."""
+    if db.in_transaction():
+        if db.new or db.dirty or db.deleted or written_tables(db):
+            raise PendingWork("this use case commits its own transaction; the session holds "
+                              "uncommitted writes of its caller")
+        db.commit()  # it only read: ending it loses nothing (and, unlike a rollback, expires nothing)
 
 
 def alembic_config(engine: Engine) -> Config:

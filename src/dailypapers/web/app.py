@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+import anyio.to_thread
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
@@ -13,7 +14,7 @@ from dailypapers.services.digest_scheduler import DigestScheduler
 from dailypapers.services.submission_retrier import SubmissionRetrier
 from dailypapers.services.sync_schedule import SyncScheduler
 from dailypapers.settings import Settings
-from dailypapers.store.db import Database
+from dailypapers.store.db import Database, web_pool
 from dailypapers.web.caching import PageCache
 from dailypapers.web.errors import install_error_handlers
 from dailypapers.web.methods import HeadAsGet
@@ -36,10 +37,15 @@ def create_app(settings: Settings, database: Database | None = None, *,
     ``warm_model`` (``serve`` sets it) loads the search query model on a thread at startup, so
     no request waits for it; otherwise the first search that needs it loads it.
     """
-    db = database or Database(settings.database_url)
+    db = database or Database(settings.database_url, **web_pool(
+        settings.database_url, threads=settings.web_threads, timeout=settings.db_pool_timeout))
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        # Sync routes and dependencies run on anyio's thread pool: its size is what the
+        # connection pool was sized for (web_pool), so requests queue for a thread, not a
+        # connection.
+        anyio.to_thread.current_default_thread_limiter().total_tokens = settings.web_threads
         # Off by default; cron/systemd timers run `dailypapers digest send` instead.
         _app.state.digest_scheduler = DigestScheduler.start_if_enabled(settings=settings, database=db)
         # Off unless DAILYPAPERS_SYNC_SCHEDULE is set; one worker at a time runs each period.
@@ -49,6 +55,7 @@ def create_app(settings: Settings, database: Database | None = None, *,
         if warm_model:
             _app.state.search.warm_model_in_background()
         yield
+        _app.state.search.stop()
         for scheduler in (_app.state.digest_scheduler, _app.state.sync_scheduler,
                           _app.state.submission_retrier):
             if scheduler is not None:

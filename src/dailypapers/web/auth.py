@@ -309,7 +309,8 @@ def limit_by_ip(rule: ratelimits.Rule) -> Any:
     """A dependency counting one event per request against ``rule`` for the client address."""
 
     def dependency(request: Request) -> None:
-        with request.app.state.db.session() as db:
+        # Its own transaction: the event counts even if the route then fails or is refused.
+        with request.app.state.db.session() as db, db.begin():
             ratelimits.hit(db=db, rule=rule, subject=client_ip(request),
                            scale=request.app.state.settings.rate_limit_scale)
 
@@ -321,7 +322,7 @@ def limit_by_user(rule: ratelimits.Rule, *, api: bool = False) -> Any:
 
     def dependency(request: Request) -> None:
         user = api_user(request) if api else require_user(request)
-        with request.app.state.db.session() as db:
+        with request.app.state.db.session() as db, db.begin():
             ratelimits.hit(db=db, rule=rule, subject=f"#{user.id}",
                            scale=request.app.state.settings.rate_limit_scale)
 

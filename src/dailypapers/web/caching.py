@@ -5,9 +5,11 @@ the cache then keeps the body for N seconds, like a reverse proxy would, and ans
 requests without touching the database or the templates. It gives every cached response a strong
 ETag (a hash of the body) and answers ``If-None-Match`` with 304.
 
-Concurrent misses of one key are coalesced: the first request renders, the others wait for it
-(or, when an expired copy exists, get that copy while it is being refreshed), so an expiring
-popular page costs one render, not one per waiting connection.
+Concurrent misses of one key are coalesced: the first request renders, the others wait for it,
+so a popular page costs one render, not one per waiting connection. An entry that expired less
+than its lifetime ago is served while a background task renders it anew (stale-while-revalidate):
+no reader waits for a render queued behind a burst of writes for the worker's threads, and no
+copy served is older than twice ``s-maxage``.
 
 Requests that carry a ``Cookie`` or ``Authorization`` header and responses that set a cookie are
 never cached: pages that differ per visitor must not be shared. Each worker process has its own
@@ -20,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import logging
 import re
 import time
 from collections import OrderedDict
@@ -34,6 +37,7 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 _S_MAXAGE = re.compile(rb"s-maxage=(\d+)")
+log = logging.getLogger(__name__)
 
 
 def public_cache_control(seconds: float) -> str:
@@ -48,6 +52,7 @@ class _Entry:
     body: bytes
     etag: bytes
     expires: float
+    ttl: float
 
 
 class PageCache:
@@ -62,6 +67,7 @@ class PageCache:
         self.entries: OrderedDict[bytes, _Entry] = OrderedDict()
         self.size = 0
         self.filling: dict[bytes, asyncio.Event] = {}
+        self._refreshing: set[asyncio.Task[None]] = set()
 
     def clear(self) -> None:
         self.entries.clear()
@@ -78,11 +84,19 @@ class PageCache:
         key = scope["path"].encode() + b"?" + scope["query_string"]
         if_none_match = headers.get(b"if-none-match")
         entry = self.entries.get(key)
-        if entry is not None and entry.expires > self.clock():
+        now = self.clock()
+        if entry is not None and entry.expires > now:
             self.entries.move_to_end(key)
             await self._send(entry, if_none_match, send)
             return
         pending = self.filling.get(key)
+        if entry is not None and pending is None and entry.expires + entry.ttl > now:
+            refreshed = self.filling[key] = asyncio.Event()
+            task = asyncio.create_task(self._refresh(key, scope, refreshed))
+            self._refreshing.add(task)
+            task.add_done_callback(self._refreshing.discard)
+            await self._send(entry, if_none_match, send)
+            return
         if pending is not None:
             if entry is None:
                 await pending.wait()
@@ -129,15 +143,45 @@ class PageCache:
                 return
             chunks.append(message.get("body", b""))
             if not message.get("more_body", False):
-                body = b"".join(chunks)
-                etag = b'"' + hashlib.blake2b(body, digest_size=12).hexdigest().encode() + b'"'
-                headers = [(k, v) for k, v in start["headers"] if k.lower() != b"etag"]
-                headers.append((b"etag", etag))
-                entry = _Entry(start["status"], headers, body, etag, self.clock() + ttl)
+                entry = self._entry(start, b"".join(chunks), ttl)
                 self._store(key, entry)
                 await self._send(entry, if_none_match, send)
 
         await self.app(scope, receive, capture)
+
+    def _entry(self, start: Message, body: bytes, ttl: float) -> _Entry:
+        etag = b'"' + hashlib.blake2b(body, digest_size=12).hexdigest().encode() + b'"'
+        headers = [(k, v) for k, v in start["headers"] if k.lower() != b"etag"]
+        headers.append((b"etag", etag))
+        return _Entry(start["status"], headers, body, etag, self.clock() + ttl, ttl)
+
+    async def _refresh(self, key: bytes, scope: Scope, done: asyncio.Event) -> None:
+        """Render ``key`` anew in the background (no client waits) and keep it if cacheable."""
+        headers = [(k, v) for k, v in scope["headers"] if k != b"if-none-match"]
+        fresh_scope = {**scope, "headers": headers, "state": {}}
+        start: Message | None = None
+        chunks: list[bytes] = []
+
+        async def receive() -> Message:
+            return {"type": "http.request", "body": b"", "more_body": False}
+
+        async def capture(message: Message) -> None:
+            nonlocal start
+            if message["type"] == "http.response.start":
+                start = message
+            elif message["type"] == "http.response.body":
+                chunks.append(message.get("body", b""))
+
+        try:
+            await self.app(fresh_scope, receive, capture)
+            ttl = self._ttl(start) if start is not None else 0.0
+            if start is not None and ttl > 0:
+                self._store(key, self._entry(start, b"".join(chunks), ttl))
+        except Exception:  # noqa: BLE001 - readers keep the stale copy until it is too old
+            log.exception("refreshing a cached page failed")
+        finally:
+            self.filling.pop(key, None)
+            done.set()
 
     def _ttl(self, start: Message) -> float:
         if start["status"] != 200:

@@ -1,22 +1,33 @@
 """Error responses: JSON ``{"error": ...}`` (hf.co's shape) for the API, a page for everything else.
 
 Validation errors are 422 with a message naming the parameter; nothing user-supplied reaches a 500.
+A saturated or unreachable database (no connection free within ``db_pool_timeout``, SQLite's
+write lock not granted in that time, PostgreSQL refusing connections or breaking a deadlock) is
+503 with ``Retry-After``: the request changed nothing and may be repeated.
 """
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from dailypapers.web.deps import templates_of
 from dailypapers.web.openapi import allowed_methods
 
 TITLES = {400: "Bad request", 404: "Page not found", 405: "Method not allowed",
-          422: "Invalid request", 429: "Too many requests"}
+          422: "Invalid request", 429: "Too many requests", 503: "Busy"}
+
+#: Seconds a client is asked to wait after a 503 for a busy database.
+BUSY_RETRY_AFTER = 2
+
+log = logging.getLogger(__name__)
 
 
 def _wants_json(request: Request) -> bool:
@@ -61,3 +72,10 @@ def install_error_handlers(app: FastAPI) -> None:
     async def validation_error(request: Request, exc: RequestValidationError) -> Response:
         errors = [{k: v for k, v in e.items() if k in ("loc", "msg", "type")} for e in exc.errors()]
         return _respond(request, 422, _validation_message(errors), detail=errors)
+
+    @app.exception_handler(PoolTimeout)
+    @app.exception_handler(OperationalError)
+    async def database_busy(request: Request, exc: Exception) -> Response:
+        log.warning("database busy, answered 503: %s", str(exc).splitlines()[0] if str(exc) else exc)
+        return _respond(request, 503, "The site is busy right now; please try again in a moment.",
+                        headers={"Retry-After": str(BUSY_RETRY_AFTER)})

@@ -55,13 +55,15 @@ def signup(request: Request, db: DB, username: Annotated[str, Form()] = "",
            display_name: Annotated[str, Form()] = "", next: Annotated[str, Form()] = "/") -> Response:
     form = {"username": username, "email": email, "display_name": display_name}
     try:
-        user = accounts.sign_up(db=db, username=username, email=email, password=password,
-                                display_name=display_name)
+        with db.begin():  # the account and its first session, or neither
+            user = accounts.sign_up(db=db, username=username, email=email, password=password,
+                                    display_name=display_name)
+            token = sessions.start_session(db=db, user_id=user.id,
+                                           days=request.app.state.settings.session_days,
+                                           replaces=request.cookies.get(COOKIE))
     except Invalid as exc:
         return render(request, "account/signup.html",
                       {"error": exc.message, "form": form, "next": safe_next(next)}, status=400)
-    token = sessions.start_session(db=db, user_id=user.id, days=request.app.state.settings.session_days,
-                                   replaces=request.cookies.get(COOKIE))
     return _logged_in(request, token, next)
 
 
@@ -89,7 +91,8 @@ def login(request: Request, db: DB, login: Annotated[str, Form()] = "",
 def logout(request: Request, db: DB) -> Response:
     token = request.cookies.get(COOKIE)
     if token:
-        sessions.end_session(db=db, token=token)
+        with db.begin():
+            sessions.end_session(db=db, token=token)
     response = RedirectResponse("/", status_code=303)
     response.delete_cookie(COOKIE, path="/")
     return response
@@ -115,14 +118,16 @@ def account_page(request: Request, db: DB, user: CurrentUser) -> Response:
 @router.post("/account/profile", dependencies=CSRF)
 def update_profile(request: Request, db: DB, user: CurrentUser,
                    display_name: Annotated[str, Form()] = "") -> Response:
-    accounts.update_profile(db=db, user_id=user.id, display_name=display_name)
+    with db.begin():
+        accounts.update_profile(db=db, user_id=user.id, display_name=display_name)
     return RedirectResponse("/account", status_code=303)
 
 
 @router.post("/account/tokens", dependencies=CSRF)
 def create_token(request: Request, db: DB, user: CurrentUser,
                  name: Annotated[str, Form()] = "") -> Response:
-    _, raw = sessions.create_api_token(db=db, user_id=user.id, name=name)
+    with db.begin():
+        _, raw = sessions.create_api_token(db=db, user_id=user.id, name=name)
     # The raw token is shown on this one response only; no-store keeps it out of caches.
     return render(request, "account/settings.html", _account(request, db, user, new_token=raw),
                   headers={"Cache-Control": "no-store"})
@@ -130,7 +135,8 @@ def create_token(request: Request, db: DB, user: CurrentUser,
 
 @router.post("/account/tokens/{token_id}/revoke", dependencies=CSRF)
 def revoke_token(request: Request, db: DB, user: CurrentUser, token_id: int) -> Response:
-    sessions.revoke_api_token(db=db, user_id=user.id, token_id=token_id)
+    with db.begin():
+        sessions.revoke_api_token(db=db, user_id=user.id, token_id=token_id)
     return RedirectResponse("/account", status_code=303)
 
 
@@ -143,8 +149,9 @@ def reset_request_page(request: Request) -> Response:
 def reset_request(request: Request, db: DB, email: Annotated[str, Form()] = "") -> Response:
     settings = request.app.state.settings
     try:
-        ratelimits.hit(db=db, rule=ratelimits.RESET_EMAIL, subject=email.strip(),
-                       scale=settings.rate_limit_scale)
+        with db.begin():  # counted even when the mail then fails
+            ratelimits.hit(db=db, rule=ratelimits.RESET_EMAIL, subject=email.strip(),
+                           scale=settings.rate_limit_scale)
         with session_from_settings(settings) as mail:
             accounts.send_password_reset(db=db, mailer=mail, email=email,
                                          base_url=settings.base_url, sender=settings.mail_from,
@@ -173,7 +180,8 @@ def reset_form(request: Request, db: DB, token: str) -> Response:
 def reset_password(request: Request, db: DB, token: str,
                    password: Annotated[str, Form()] = "") -> Response:
     try:
-        accounts.reset_password(db=db, token=token, new_password=password)
+        with db.begin():
+            accounts.reset_password(db=db, token=token, new_password=password)
     except ServiceError as exc:
         return render(request, "account/reset_form.html",
                       {"token": token, "usable": True, "error": exc.message}, status=400,

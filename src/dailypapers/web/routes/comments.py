@@ -44,8 +44,9 @@ def _at(request: Request, db: Session, comment: Comment, said: str, *,
 def post_comment(request: Request, key: str, db: DB, user: CurrentUser,
                  body: Annotated[str, Form()] = "",
                  parent_id: Annotated[int | None, Form()] = None) -> Response:
-    comment = comments.add_comment(db=db, user_id=user.id, paper_key=key, body=body,
-                                   parent_id=parent_id)
+    with db.begin():
+        comment = comments.add_comment(db=db, user_id=user.id, paper_key=key, body=body,
+                                       parent_id=parent_id)
     return _at(request, db, comment, "Reply posted." if parent_id else "Comment posted.")
 
 
@@ -64,13 +65,15 @@ def edit_page(request: Request, comment_id: int, db: DB, user: CurrentUser) -> R
 @router.post("/comments/{comment_id}/edit", dependencies=CSRF)
 def edit_comment(request: Request, comment_id: int, db: DB, user: CurrentUser,
                  body: Annotated[str, Form()] = "") -> Response:
-    comment = comments.edit_comment(db=db, user=user, comment_id=comment_id, body=body)
+    with db.begin():
+        comment = comments.edit_comment(db=db, user=user, comment_id=comment_id, body=body)
     return _at(request, db, comment, "Comment saved.", whole_thread=False)
 
 
 @router.post("/comments/{comment_id}/delete", dependencies=CSRF)
 def delete_comment(request: Request, comment_id: int, db: DB, user: CurrentUser) -> Response:
-    comment = comments.delete_comment(db=db, user=user, comment_id=comment_id)
+    with db.begin():
+        comment = comments.delete_comment(db=db, user=user, comment_id=comment_id)
     return _at(request, db, comment, "Comment deleted.")
 
 
@@ -101,7 +104,8 @@ class CommentOut(BaseModel):
              }}}))
 def post_comment_api(key: PaperRef, payload: CommentIn, db: DB, user: ApiUser) -> CommentOut:
     """Comment on a paper (or reply to a comment) as the token's user."""
-    c = comments.add_comment(db=db, user_id=user.id, paper_key=key, body=payload.body,
-                             parent_id=payload.parent_id)
+    with db.begin():
+        c = comments.add_comment(db=db, user_id=user.id, paper_key=key, body=payload.body,
+                                 parent_id=payload.parent_id)
     return CommentOut(id=c.id, paper=key, parent_id=c.parent_id, author=user.username, body=c.body,
                       html=c.body_html, created_at=c.created_at)

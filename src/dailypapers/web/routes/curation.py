@@ -33,13 +33,15 @@ def curate_page(request: Request, key: str, db: DB, user: Curator) -> Response:
 
 @router.post("/papers/{key:path}/feature", dependencies=CSRF)
 def feature(key: str, db: DB, user: Curator, day: Annotated[str, Form()] = "") -> Response:
-    entry = curation.feature(db=db, user=user, paper_key=key, day=_day(day))
+    with db.begin():
+        entry = curation.feature(db=db, user=user, paper_key=key, day=_day(day))
     return RedirectResponse(f"/papers/date/{entry.day.isoformat()}", status_code=303)
 
 
 @router.post("/papers/{key:path}/unfeature", dependencies=CSRF)
 def unfeature(key: str, db: DB, user: Curator) -> Response:
-    curation.unfeature(db=db, user=user, paper_key=key)
+    with db.begin():
+        curation.unfeature(db=db, user=user, paper_key=key)
     return RedirectResponse(f"/papers/{key}/curate", status_code=303)
 
 
@@ -48,14 +50,16 @@ def fix_metadata(key: str, db: DB, user: Curator, title: Annotated[str, Form()] 
                  abstract: Annotated[str, Form()] = "", authors: Annotated[str, Form()] = "",
                  github_repo: Annotated[str, Form()] = "",
                  project_page: Annotated[str, Form()] = "") -> Response:
-    paper = curation.fix_metadata(db=db, user=user, paper_key=key, title=title, abstract=abstract,
-                                  authors=authors.splitlines() if authors.strip() else None,
-                                  github_repo=github_repo, project_page=project_page)
+    with db.begin():
+        paper = curation.fix_metadata(db=db, user=user, paper_key=key, title=title, abstract=abstract,
+                                      authors=authors.splitlines() if authors.strip() else None,
+                                      github_repo=github_repo, project_page=project_page)
     return RedirectResponse(f"/papers/{paper.key}", status_code=303)
 
 
 @router.post("/papers/{key:path}/merge", dependencies=CSRF)
 def merge(key: str, db: DB, user: Curator, duplicate: Annotated[str, Form()] = "") -> Response:
     """Merge the paper ``duplicate`` (a key) into this one."""
-    kept = curation.merge(db=db, user=user, keep_key=key, drop_key=duplicate.strip())
+    with db.begin():
+        kept = curation.merge(db=db, user=user, keep_key=key, drop_key=duplicate.strip())
     return RedirectResponse(f"/papers/{kept.key}", status_code=303)

@@ -26,7 +26,8 @@ def new_org_page(request: Request, user: CurrentUser) -> Response:
 def create_org(request: Request, db: DB, user: CurrentUser, handle: Annotated[str, Form()] = "",
                name: Annotated[str, Form()] = "") -> Response:
     try:
-        org = orgs_admin.create_org(db=db, user=user, handle=handle, name=name)
+        with db.begin():
+            org = orgs_admin.create_org(db=db, user=user, handle=handle, name=name)
     except (Invalid, Conflict) as exc:
         return render(request, "community/org_new.html",
                       {"error": exc.message, "form": {"handle": handle, "name": name}},
@@ -45,17 +46,20 @@ def members_page(request: Request, handle: str, db: DB, viewer: Viewed) -> Respo
 @router.post("/orgs/{handle}/members", dependencies=CSRF)
 def add_member(handle: str, db: DB, user: CurrentUser, username: Annotated[str, Form()] = "",
                role: Annotated[str, Form()] = "member") -> Response:
-    orgs_admin.add_member(db=db, actor=user, handle=handle, username=username, role=role)
+    with db.begin():
+        orgs_admin.add_member(db=db, actor=user, handle=handle, username=username, role=role)
     return RedirectResponse(f"/orgs/{handle}/members", status_code=303)
 
 
 @router.post("/orgs/{handle}/members/{username}/remove", dependencies=CSRF)
 def remove_member(handle: str, username: str, db: DB, user: CurrentUser) -> Response:
-    orgs_admin.remove_member(db=db, actor=user, handle=handle, username=username)
+    with db.begin():
+        orgs_admin.remove_member(db=db, actor=user, handle=handle, username=username)
     return RedirectResponse(f"/orgs/{handle}/members", status_code=303)
 
 
 @router.post("/orgs/{handle}/name", dependencies=CSRF)
 def rename(handle: str, db: DB, user: CurrentUser, name: Annotated[str, Form()] = "") -> Response:
-    orgs_admin.rename_org(db=db, actor=user, handle=handle, name=name)
+    with db.begin():
+        orgs_admin.rename_org(db=db, actor=user, handle=handle, name=name)
     return RedirectResponse(f"/orgs/{handle}/members", status_code=303)

@@ -50,9 +50,11 @@ def submit(request: Request, db: DB, user: CurrentUser, ref: Annotated[str, Form
            organization: Annotated[str, Form()] = "") -> Response:
     values = {"ref": ref, "organization": organization}
     try:
+        with db.begin():
+            org_id = _org_id(db, user, organization)
         with ArxivClient.from_settings(request.app.state.settings) as arxiv:
             entry = submissions.submit_paper(db=db, arxiv=arxiv, user=user, ref=ref,
-                                             organization_id=_org_id(db, user, organization))
+                                             organization_id=org_id)
     except submissions.SourceUnavailable as exc:
         # Never a dead end: keep it and fetch it later (services/pending_submissions.py).
         log.warning("arXiv unavailable for %s: %s", exc.arxiv_id, exc.detail)
@@ -80,9 +82,11 @@ def submit_manual(request: Request, db: DB, user: CurrentUser, ref: Annotated[st
         return _form(request, db, user, status=400, error="publication date must be YYYY-MM-DD",
                      manual=user.is_curator, **values)
     try:
-        entry = submissions.submit_manual(
-            db=db, user=user, ref=ref, title=title, abstract=abstract, authors=authors.splitlines(),
-            published_on=published_on, organization_id=_org_id(db, user, organization))
+        with db.begin():
+            entry = submissions.submit_manual(
+                db=db, user=user, ref=ref, title=title, abstract=abstract,
+                authors=authors.splitlines(), published_on=published_on,
+                organization_id=_org_id(db, user, organization))
     except ServiceError as exc:
         return _form(request, db, user, status=exc.status, error=exc.message,
                      link=getattr(exc, "link", None), manual=user.is_curator, **values)
@@ -118,8 +122,10 @@ class SubmissionOut(BaseModel):
              }}}))
 def submit_api(request: Request, body: SubmissionIn, db: DB, user: ApiUser) -> SubmissionOut:
     """Feature a paper today by its arXiv id, as the token's user (and organization)."""
+    with db.begin():
+        org_id = _org_id(db, user, body.organization or "")
     with ArxivClient.from_settings(request.app.state.settings) as arxiv:
         entry = submissions.submit_paper(db=db, arxiv=arxiv, user=user, ref=body.id,
-                                         organization_id=_org_id(db, user, body.organization or ""))
+                                         organization_id=org_id)
     key = submissions.paper_key_for_entry(db=db, entry=entry)
     return SubmissionOut(paper=key, day=entry.day, url=f"/papers/{key}")

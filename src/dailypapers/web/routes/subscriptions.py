@@ -90,7 +90,6 @@ def subscribe_submit(request: Request, db: DB,
                                       templates=_mail_templates(request), email=email,
                                       user_id=member.id if own else None)
     except subs.SubscriptionError as exc:
-        db.rollback()
         return _render(request, "subscribe.html",
                        {"error": exc.message, "email": email[:254],
                         "member_email": member.email if member else None}, status=400)
@@ -118,8 +117,9 @@ def confirm_submit(request: Request, db: DB,
                    token: Annotated[str, Form(max_length=500)] = "") -> Response:
     settings = _settings(request)
     try:
-        sub = subs.confirm(db=db, secret=settings.secret_key, token=token,
-                           max_age=dt.timedelta(hours=settings.subscription_confirm_hours))
+        with db.begin():
+            sub = subs.confirm(db=db, secret=settings.secret_key, token=token,
+                               max_age=dt.timedelta(hours=settings.subscription_confirm_hours))
     except subs.TokenError as exc:
         return _link_error(request, exc)
     return _notice(request, "You are subscribed",
@@ -171,16 +171,17 @@ def manage_submit(request: Request, db: DB,
                   topics_text: Annotated[str, Form(alias="topics", max_length=5000)] = "") -> Response:
     secret = _settings(request).secret_key
     try:
-        sub = subs.subscription_for_token(db=db, secret=secret, token=token)
+        with db.begin():
+            sub = subs.subscription_for_token(db=db, secret=secret, token=token)
     except subs.TokenError as exc:
         return _link_error(request, exc)
     try:
         prefs = subs.parse_preferences(cadence=cadence, weekday=weekday, send_hour=send_hour,
                                        timezone=timezone, num_papers=num_papers,
                                        topics=topics_text)
-        sub = subs.update_preferences(db=db, secret=secret, token=token, preferences=prefs)
+        with db.begin():
+            sub = subs.update_preferences(db=db, secret=secret, token=token, preferences=prefs)
     except subs.SubscriptionError as exc:
-        db.rollback()
         return _manage(request, sub, token, error=exc.message, status=400)
     return _manage(request, sub, token, notice="Saved.")
 
@@ -201,7 +202,8 @@ def unsubscribe_submit(request: Request, db: DB, token: TOKEN = "") -> Response:
     """The RFC 8058 one-click endpoint (mail clients POST ``List-Unsubscribe=One-Click`` to the
     URL of the header) and the button of the page; no redirect, no cookie, idempotent."""
     try:
-        sub = subs.unsubscribe(db=db, secret=_settings(request).secret_key, token=token)
+        with db.begin():
+            sub = subs.unsubscribe(db=db, secret=_settings(request).secret_key, token=token)
     except subs.TokenError as exc:
         return _link_error(request, exc)
     return _notice(request, "You are unsubscribed",

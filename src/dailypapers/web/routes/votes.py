@@ -56,14 +56,16 @@ def _answer(request: Request, db: Session, viewer: Viewer, key: str, next_url: s
 @router.post("/papers/{key:path}/upvote", dependencies=FORM_LIMIT)
 def upvote_form(request: Request, key: str, db: DB, user: CurrentUser, viewer: Viewed,
                 next: Annotated[str, Form()] = "", large: Annotated[str, Form()] = "") -> Response:
-    votes.upvote(db=db, user_id=user.id, paper_key=key)
+    with db.begin():
+        votes.upvote(db=db, user_id=user.id, paper_key=key)
     return _answer(request, db, viewer, key, next, large)
 
 
 @router.post("/papers/{key:path}/unvote", dependencies=FORM_LIMIT)
 def unvote_form(request: Request, key: str, db: DB, user: CurrentUser, viewer: Viewed,
                 next: Annotated[str, Form()] = "", large: Annotated[str, Form()] = "") -> Response:
-    votes.unvote(db=db, user_id=user.id, paper_key=key)
+    with db.begin():
+        votes.unvote(db=db, user_id=user.id, paper_key=key)
     return _answer(request, db, viewer, key, next, large)
 
 
@@ -78,11 +80,15 @@ _VOTE_RESPONSES = responses(*WRITE, 404, extra={200: {"links": {
              responses=_VOTE_RESPONSES, openapi_extra=TOKEN, operation_id="upvotePaper", tags=["community"])
 def upvote_api(key: PaperRef, db: DB, user: ApiUser) -> VoteState:
     """Upvote a paper as the token's user (repeating it changes nothing)."""
-    return VoteState(paper=key, upvoted=True, upvotes=votes.upvote(db=db, user_id=user.id, paper_key=key))
+    with db.begin():
+        count = votes.upvote(db=db, user_id=user.id, paper_key=key)
+    return VoteState(paper=key, upvoted=True, upvotes=count)
 
 
 @router.delete("/api/papers/{key:path}/upvote", dependencies=API_LIMIT, response_model=VoteState,
                responses=_VOTE_RESPONSES, openapi_extra=TOKEN, operation_id="unvotePaper", tags=["community"])
 def unvote_api(key: PaperRef, db: DB, user: ApiUser) -> VoteState:
     """Take back the token user's upvote (no-op without one)."""
-    return VoteState(paper=key, upvoted=False, upvotes=votes.unvote(db=db, user_id=user.id, paper_key=key))
+    with db.begin():
+        count = votes.unvote(db=db, user_id=user.id, paper_key=key)
+    return VoteState(paper=key, upvoted=False, upvotes=count)

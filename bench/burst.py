@@ -1,0 +1,489 @@
+"""A write burst from a community: N distinct signed-in members act at the same moment against a
+real ``dailypapers serve --workers 2`` while anonymous readers load day pages.
+
+Modes: ``upvote`` (everyone upvotes one paper), ``comment`` (everyone comments on it),
+``subscribe`` (everyone subscribes their own address), ``submit`` (half submit distinct papers of
+the catalog that are not featured yet, half race for the two papers that only the local
+recorded-arXiv server knows: one of each race wins, the rest get 409), and ``mixed`` (member i
+does the (i mod 4)-th of those). Every member is a real account with a real login session and
+CSRF token, made through the service functions (no HTTP sign-ups) in one transaction.
+
+Reported, as JSON: responses 5xx (and time-outs), accepted writes found exactly once in the
+database (lost = accepted but absent, doubled = present more than once, stray = present but not
+accepted), write latency p50/p99, and the readers' p50/p99 over the requests that overlapped the
+burst, with the dataset size, the machine and its load average.
+
+    python bench/burst.py --backend sqlite --members 200 --mode all
+    python bench/burst.py --backend postgres --members 200 --mode all   # URL: --postgres-url or
+                                                                          # /work/pg-url.txt
+
+``tests/community/test_burst.py`` runs ``run_burst`` with 50 members on the test backend and
+asserts 0 x 5xx and exact counts (no timing asserts).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT))
+
+import httpx  # noqa: E402
+from sqlalchemy import func, select  # noqa: E402
+
+from dailypapers.services import sessions  # noqa: E402
+from dailypapers.services.accounts import HASHER  # noqa: E402
+from dailypapers.services.catalog import import_records  # noqa: E402
+from dailypapers.sources.records import PaperRecord  # noqa: E402
+from dailypapers.store import Comment, DailyEntry, Paper, Subscription, Upvote, User  # noqa: E402
+from dailypapers.store.db import Database  # noqa: E402
+from dailypapers.web.auth import COOKIE, csrf_for  # noqa: E402
+
+MODES = ("upvote", "comment", "subscribe", "submit")
+ALL_MODES = (*MODES, "mixed")
+#: Papers only the recorded-arXiv server knows (tests/fixtures/arxiv): submissions race for them.
+RECORDED_IDS = ("1605.08386", "astro-ph/0601001")
+# shared/ sits beside the checkout (../shared); a git worktree elsewhere passes --dataset.
+HF_JSONL = ROOT.parent / "shared" / "data" / "hf_daily_papers.jsonl"
+RESULTS = ROOT / "bench" / "results"
+PASSWORD = "burst-member-password"
+
+
+@dataclass(frozen=True)
+class Member:
+    index: int
+    user_id: int
+    username: str
+    email: str
+    token: str
+    csrf: str
+
+
+@dataclass
+class Outcome:
+    member: Member
+    action: str
+    target: str
+    status: int  # 0: no answer within the client time-out
+    ms: float
+
+
+@dataclass
+class Targets:
+    """What the burst writes to: one featured paper, and papers to submit."""
+
+    paper_key: str
+    paper_id: int
+    catalog_ids: list[str]  # arXiv ids in the catalog, not featured yet (one per submitter)
+    days: list[str] = field(default_factory=list)  # day pages the readers load
+
+
+def make_members(database: Database, *, secret: str, count: int, prefix: str,
+                 session_days: int = 30) -> list[Member]:
+    """``count`` accounts with a login session each, in one transaction (one argon2 hash for
+    all: hashing 200 passwords would take longer than the burst)."""
+    digest = HASHER.hash(PASSWORD)
+    with database.session() as db, db.begin():
+        users = [User(username=f"{prefix}{i}", username_key=f"{prefix}{i}".casefold(),
+                      email=f"{prefix}{i}@burst.example", display_name="", password_hash=digest,
+                      role="member") for i in range(count)]
+        db.add_all(users)
+        db.flush()
+        members = []
+        for i, user in enumerate(users):
+            token = sessions.start_session(db=db, user_id=user.id, days=session_days)
+            members.append(Member(i, user.id, user.username, user.email, token,
+                                  csrf_for(secret, token)))
+    return members
+
+
+def make_targets(database: Database, *, count: int, prefix: str) -> Targets:
+    """The paper everyone votes on and comments on (the newest featured day's top paper, or a new
+    one), and ``count`` unfeatured catalog papers with arXiv ids for the submitters."""
+    with database.session() as db:  # fresh ids on every run against the same database
+        start = db.scalar(select(func.count()).select_from(Paper).where(Paper.arxiv_id.like("2612.%")))
+    records = [PaperRecord(arxiv_id=f"2612.{(start or 0) + i:05d}",
+                           title=f"Burst submission target {prefix} {i}",
+                           abstract="A paper in the catalog that nobody featured yet.",
+                           authors=["Burst Bench"], published_at=dt.datetime(2026, 11, 1))
+               for i in range(count)]
+    with database.session() as db:
+        import_records(db=db, records=records)
+        top = db.execute(select(Paper.key, Paper.id).join(DailyEntry, DailyEntry.paper_id == Paper.id)
+                         .order_by(DailyEntry.day.desc(), Paper.upvotes.desc()).limit(1)).first()
+        if top is None:
+            import_records(db=db, records=[PaperRecord(
+                arxiv_id="2611.99999", title="Burst target paper", abstract="Voted on by everyone.",
+                authors=["Burst Bench"], published_at=dt.datetime(2026, 11, 1),
+                featured_on=dt.date(2026, 11, 2))])
+            top = db.execute(select(Paper.key, Paper.id).where(Paper.arxiv_id == "2611.99999")).first()
+        assert top is not None
+        days = [d.isoformat() for d in db.scalars(
+            select(DailyEntry.day).group_by(DailyEntry.day).order_by(DailyEntry.day.desc()).limit(5))]
+    return Targets(paper_key=top[0], paper_id=top[1],
+                   catalog_ids=[r.arxiv_id for r in records if r.arxiv_id], days=days)
+
+
+def plan(members: list[Member], mode: str) -> list[tuple[Member, str, int]]:
+    """(member, action, how many members before them do the same action)."""
+    actions = [MODES[m.index % len(MODES)] if mode == "mixed" else mode for m in members]
+    seen: Counter[str] = Counter()
+    out = []
+    for m, action in zip(members, actions, strict=True):
+        out.append((m, action, seen[action]))
+        seen[action] += 1
+    return out
+
+
+def _submit_ref(ordinal: int, targets: Targets) -> str:
+    """Even submitters submit a catalog paper of their own; odd ones race for a recorded paper."""
+    if ordinal % 2 == 0:
+        return targets.catalog_ids[ordinal // 2 % len(targets.catalog_ids)]
+    return RECORDED_IDS[ordinal // 2 % len(RECORDED_IDS)]
+
+
+def comment_body(run: str, member: Member) -> str:
+    return f"burst {run}: a comment from member {member.index}"
+
+
+async def _act(client: httpx.AsyncClient, member: Member, action: str, ordinal: int,
+               targets: Targets, run: str, start: asyncio.Event) -> Outcome:
+    headers = {"Cookie": f"{COOKIE}={member.token}"}
+    if action == "upvote":
+        target, path = targets.paper_key, f"/papers/{targets.paper_key}/upvote"
+        data = {"csrf_token": member.csrf}
+    elif action == "comment":
+        target, path = targets.paper_key, f"/papers/{targets.paper_key}/comments"
+        data = {"csrf_token": member.csrf, "body": comment_body(run, member)}
+    elif action == "subscribe":
+        target, path, data = member.email, "/subscribe", {"email": member.email}
+    else:
+        target, path = _submit_ref(ordinal, targets), "/submit"
+        data = {"csrf_token": member.csrf, "ref": target}
+    await start.wait()
+    began = time.perf_counter()
+    try:
+        response = await client.post(path, data=data, headers=headers)
+        status = response.status_code
+    except httpx.TimeoutException:
+        status = 0
+    return Outcome(member, action, target, status, (time.perf_counter() - began) * 1000)
+
+
+def accepted(outcome: Outcome) -> bool:
+    """Whether the site said the write was done: forms redirect (303); subscribing answers 200."""
+    return outcome.status == (200 if outcome.action == "subscribe" else 303)
+
+
+async def _burst(base_url: str, work: list[tuple[Member, str, int]], targets: Targets, run: str,
+                 timeout: float) -> list[Outcome]:
+    limits = httpx.Limits(max_connections=len(work) + 10, max_keepalive_connections=len(work) + 10)
+    async with httpx.AsyncClient(base_url=base_url, timeout=timeout, limits=limits) as client:
+        start = asyncio.Event()
+        tasks = [asyncio.create_task(_act(client, m, action, ordinal, targets, run, start))
+                 for m, action, ordinal in work]
+        await asyncio.sleep(0.2)  # every request built and waiting: then all go at once
+        start.set()
+        return list(await asyncio.gather(*tasks))
+
+
+def _read_until_stdin_closes(base_url: str, paths: list[str], readers: int) -> None:
+    """The readers' process (``burst.py --readers``): anonymous readers load ``paths`` until
+    standard input closes, then print [wall-clock start, ms, status] per request as JSON."""
+    stop = threading.Event()
+
+    def watch_stdin() -> None:
+        sys.stdin.read()
+        stop.set()
+
+    async def read(i: int, out: list[tuple[float, float, int]]) -> None:
+        async with httpx.AsyncClient(base_url=base_url, timeout=60) as client:
+            n = i
+            while not stop.is_set():
+                path = paths[n % len(paths)]
+                n += 1
+                began, wall = time.perf_counter(), time.time()
+                try:
+                    status = (await client.get(path)).status_code
+                except httpx.TimeoutException:
+                    status = 0
+                out.append((wall, (time.perf_counter() - began) * 1000, status))
+
+    async def main() -> list[tuple[float, float, int]]:
+        out: list[tuple[float, float, int]] = []
+        await asyncio.gather(*(read(i, out) for i in range(readers)))
+        return out
+
+    threading.Thread(target=watch_stdin, daemon=True).start()
+    print(json.dumps(asyncio.run(main())), flush=True)
+
+
+@contextmanager
+def readers_running(base_url: str, paths: list[str], readers: int) -> Iterator[list[tuple[float, float, int]]]:
+    """Readers (a process of their own, so the writers' client does not slow them) load
+    ``paths`` in a loop until the block ends; the list then holds (wall-clock start, ms, status)
+    per request."""
+    proc = subprocess.Popen(
+        [sys.executable, str(Path(__file__).resolve()), "--readers-for", base_url,
+         "--readers", str(readers), *paths],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    results: list[tuple[float, float, int]] = []
+    try:
+        # The pages rendered (and cached) once before the burst: the readers' figures are those
+        # of a site that was serving them already, not of a cold start.
+        for path in paths:
+            httpx.get(base_url + path, timeout=120).raise_for_status()
+        time.sleep(1.0)
+        yield results
+    finally:
+        out, _ = proc.communicate("", timeout=120)
+        results.extend(tuple(row) for row in json.loads(out))  # type: ignore[misc]
+
+
+def percentile(values: list[float], q: float) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))], 1)
+
+
+def verify(database: Database, outcomes: list[Outcome], targets: Targets, run: str,
+           before: dict[str, int]) -> dict[str, Any]:
+    """Each accepted write exactly once in the database, nothing that was not accepted, and the
+    counters moved by exactly the accepted writes."""
+    found: dict[str, list[int]] = {"upvote": [], "comment": [], "subscribe": [], "submit": []}
+    problems: list[str] = []
+    with database.session() as db:
+        for o in outcomes:
+            m = o.member
+            if o.action == "upvote":
+                n = db.scalar(select(func.count()).select_from(Upvote).where(
+                    Upvote.user_id == m.user_id, Upvote.paper_id == targets.paper_id))
+            elif o.action == "comment":
+                n = db.scalar(select(func.count()).select_from(Comment).where(
+                    Comment.user_id == m.user_id, Comment.body == comment_body(run, m)))
+            elif o.action == "subscribe":
+                n = db.scalar(select(func.count()).select_from(Subscription).where(
+                    Subscription.email_key == m.email.casefold(), Subscription.user_id == m.user_id))
+            else:
+                n = db.scalar(select(func.count()).select_from(DailyEntry).join(
+                    Paper, Paper.id == DailyEntry.paper_id).where(
+                    Paper.arxiv_id == o.target, DailyEntry.submitter_user_id == m.user_id))
+            found[o.action].append(n or 0)
+            want = 1 if accepted(o) else 0
+            if (n or 0) != want:
+                problems.append(f"member {m.index} {o.action} {o.target}: answered {o.status}, "
+                                f"found {n} time(s)")
+        paper = db.get(Paper, targets.paper_id)
+        assert paper is not None
+        votes = sum(accepted(o) for o in outcomes if o.action == "upvote")
+        comments = sum(accepted(o) for o in outcomes if o.action == "comment")
+        if paper.upvotes != before["upvotes"] + votes:
+            problems.append(f"paper upvotes {paper.upvotes} != {before['upvotes']} + {votes}")
+        if paper.num_comments != before["num_comments"] + comments:
+            problems.append(f"paper comments {paper.num_comments} != {before['num_comments']} + {comments}")
+        for ref in RECORDED_IDS:
+            entries = db.scalar(select(func.count()).select_from(DailyEntry).join(
+                Paper, Paper.id == DailyEntry.paper_id).where(Paper.arxiv_id == ref))
+            raced = [o for o in outcomes if o.action == "submit" and o.target == ref]
+            if raced and entries != 1:
+                problems.append(f"{ref}: {entries} daily entries after the race (want 1)")
+    acc = [o for o in outcomes if accepted(o)]
+    lost = sum(1 for o, n in _pairs(outcomes, found) if accepted(o) and n == 0)
+    doubled = sum(1 for _, n in _pairs(outcomes, found) if n > 1)
+    stray = sum(1 for o, n in _pairs(outcomes, found) if not accepted(o) and n > 0)
+    return {"accepted": len(acc), "accepted_found_once": len(acc) - lost - sum(
+        1 for o, n in _pairs(outcomes, found) if accepted(o) and n > 1),
+            "lost": lost, "doubled": doubled, "stray": stray, "problems": problems[:20]}
+
+
+def _pairs(outcomes: list[Outcome], found: dict[str, list[int]]) -> Iterator[tuple[Outcome, int]]:
+    seen: Counter[str] = Counter()
+    for o in outcomes:
+        yield o, found[o.action][seen[o.action]]
+        seen[o.action] += 1
+
+
+def run_burst(*, base_url: str, database: Database, secret: str, members: int, mode: str,
+              readers: int = 8, timeout: float = 120.0, prefix: str | None = None) -> dict[str, Any]:
+    """Make the members and targets, run one burst with readers, verify; the report as a dict."""
+    run = prefix or f"b{os.getpid()}x{int(time.time()) % 100000}"
+    targets = make_targets(database, count=members, prefix=run)
+    crowd = make_members(database, secret=secret, count=members, prefix=f"{run}m")
+    with database.session() as db:
+        paper = db.get(Paper, targets.paper_id)
+        assert paper is not None
+        before = {"upvotes": paper.upvotes, "num_comments": paper.num_comments}
+    work = plan(crowd, mode)
+    paths = [f"/papers/date/{day}" for day in targets.days] or ["/"]
+    with readers_running(base_url, paths, readers) as reads:
+        t0 = time.time()
+        outcomes = asyncio.run(_burst(base_url, work, targets, run, timeout))
+        t1 = time.time()
+    during = [(ms, status) for wall, ms, status in reads if t0 <= wall <= t1]
+    statuses = Counter(o.status for o in outcomes)
+    write_ms = [o.ms for o in outcomes]
+    return {
+        "mode": mode,
+        "members": members,
+        "burst_seconds": round(t1 - t0, 2),
+        "writes": {
+            "sent": len(outcomes),
+            "statuses": {str(k): v for k, v in sorted(statuses.items())},
+            "by_action": {a: dict(Counter(str(o.status) for o in outcomes if o.action == a))
+                          for a in MODES if any(o.action == a for o in outcomes)},
+            "5xx": sum(v for k, v in statuses.items() if k >= 500),
+            "timeouts": statuses.get(0, 0),
+            "p50_ms": percentile(write_ms, 0.50),
+            "p99_ms": percentile(write_ms, 0.99),
+        },
+        "database": verify(database, outcomes, targets, run, before),
+        "readers": {
+            "concurrent": readers,
+            "requests_during_burst": len(during),
+            "5xx": sum(1 for _, s in during if s >= 500 or s == 0),
+            "p50_ms": percentile([ms for ms, _ in during], 0.50),
+            "p99_ms": percentile([ms for ms, _ in during], 0.99),
+        },
+    }
+
+
+# -- the command line: a server on a fresh database of each backend ----------------------------
+
+def _machine() -> dict[str, Any]:
+    sys.path.insert(0, str(ROOT / "bench"))
+    import web  # bench/web.py: machine facts
+
+    facts = web.machine()
+    facts.pop("load_generator", None)
+    facts["load_generator"] = "httpx asyncio (writers) + a separate process of asyncio readers"
+    return facts  # type: ignore[no-any-return]
+
+
+@contextmanager
+def fresh_database(backend: str, workdir: Path, postgres_url: str | None) -> Iterator[str]:
+    if backend == "sqlite":
+        yield f"sqlite:///{workdir / 'burst.db'}"
+        return
+    from sqlalchemy import create_engine, make_url, text
+
+    admin_url = postgres_url or Path("/work/pg-url.txt").read_text().strip()
+    name = f"burst_bench_{os.getpid()}"
+    admin = create_engine(Database(admin_url).url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(Database(admin_url).url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def _load_dataset(url: str, env: dict[str, str], dataset: Path) -> dict[str, Any]:
+    if not dataset.is_file():
+        raise SystemExit(f"no dataset at {dataset} (pass --dataset)")
+    began = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "dailypapers", "import", "jsonl", str(dataset)],
+                   env={**env, "DAILYPAPERS_DATABASE_URL": url}, check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    database = Database(url)
+    try:
+        with database.session() as db:
+            papers = db.scalar(select(func.count()).select_from(Paper))
+            days = db.scalar(select(func.count(func.distinct(DailyEntry.day))))
+    finally:
+        database.dispose()
+    return {"source": dataset.name, "papers": papers, "featured_days": days,
+            "import_seconds": round(time.perf_counter() - began, 1)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--backend", choices=["sqlite", "postgres"], default="sqlite")
+    parser.add_argument("--postgres-url", help="an admin URL (default: /work/pg-url.txt)")
+    parser.add_argument("--members", type=int, default=200)
+    parser.add_argument("--mode", choices=[*ALL_MODES, "all"], default="all")
+    parser.add_argument("--readers", type=int, default=8)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--dataset", type=Path, default=HF_JSONL, help="JSON Lines to import first")
+    parser.add_argument("--out", type=Path, help="JSON file (default bench/results/burst-BACKEND.json)")
+    parser.add_argument("--readers-for", metavar="URL", help=argparse.SUPPRESS)  # the readers' process
+    parser.add_argument("paths", nargs="*", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    # A SIGTERM unwinds like an error, so the server, readers and database are cleaned up.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    if args.readers_for:
+        _read_until_stdin_closes(args.readers_for, args.paths, args.readers)
+        return
+
+    sys.path.insert(0, str(ROOT / "bench"))
+    import web
+
+    from tests.sources.arxiv_api import recorded_arxiv_api
+
+    modes = ALL_MODES if args.mode == "all" else (args.mode,)
+    load_start = [round(x, 2) for x in os.getloadavg()]
+    with ExitStack() as stack:
+        workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="burst-")))
+        url = stack.enter_context(fresh_database(args.backend, workdir, args.postgres_url))
+        arxiv = stack.enter_context(recorded_arxiv_api())
+        env = {k: v for k, v in os.environ.items() if not k.startswith("DAILYPAPERS_")}
+        env["DAILYPAPERS_DATA_DIR"] = str(workdir / "var")
+        dataset = _load_dataset(url, env, args.dataset)
+        secret = "burst-" + os.urandom(16).hex()
+        # Limits scaled up: all members come from 127.0.0.1, and per-address limits (sign-up,
+        # subscribe) would refuse a crowd that a real site sees from many addresses.
+        server = stack.enter_context(web.Server(workdir / "burst.db", args.workers, 5.0, database_url=url, env={
+            "DAILYPAPERS_SECRET_KEY": secret, "DAILYPAPERS_ARXIV_API_URL": arxiv.url,
+            "DAILYPAPERS_ARXIV_MIN_INTERVAL": "0", "DAILYPAPERS_RATE_LIMIT_SCALE": "1000",
+            "DAILYPAPERS_SEARCH_SEMANTIC": "false"}))
+        database = Database(url)
+        stack.callback(database.dispose)
+        runs = []
+        for mode in modes:
+            report = run_burst(base_url=server.url, database=database, secret=secret,
+                               members=args.members, mode=mode, readers=args.readers)
+            runs.append(report)
+            print(json.dumps({k: report[k] for k in ("mode", "writes", "database", "readers")}),
+                  flush=True)
+    result = {
+        "backend": args.backend,
+        "server": f"dailypapers serve --workers {args.workers}",
+        "members": args.members,
+        "dataset": dataset,
+        "machine": {**_machine(), "load_average_at_start": load_start,
+                    "load_average_at_end": [round(x, 2) for x in os.getloadavg()]},
+        "goal": "0 x 5xx, every accepted write exactly once, readers' p99 <= 1000 ms",
+        "goal_met": all(r["writes"]["5xx"] == 0 and r["writes"]["timeouts"] == 0
+                        and r["database"]["lost"] == 0 and r["database"]["doubled"] == 0
+                        and r["database"]["stray"] == 0 and not r["database"]["problems"]
+                        and (r["readers"]["p99_ms"] or 0) <= 1000 for r in runs),
+        "runs": runs,
+    }
+    out = args.out or RESULTS / f"burst-{args.backend}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=2) + "\n")
+    print(f"wrote {out}")
+
+
+if __name__ == "__main__":
+    main()
