@@ -21,7 +21,7 @@ SERVICES = Path(__file__).resolve().parents[2] / "src" / "dailypapers" / "servic
 # resume after a crash, the outbox fences each mail, a copy is checked before it commits, a sync
 # commits each harvested page with its checkpoint, the schedule claims each period).
 COMMITTING_MODULES = {"catalog.py", "outbox.py", "dbcopy.py", "sync_arxiv.py", "sync_hf.py",
-                      "sync_schedule.py"}
+                      "sync_schedule.py", "pending_submissions.py"}
 
 
 def test_no_service_commits_except_the_batch_jobs():
