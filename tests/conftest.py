@@ -4,6 +4,7 @@ database, per test (DAILYPAPERS_TEST_BACKEND picks; see docs/postgresql.md)."""
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -73,6 +74,26 @@ def pg_databases():
     databases.close()
 
 
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file migrated once per run: each test copies it (0.3 ms) instead of migrating a
+    new file (70-110 ms on a quiet machine, a second and more on a busy one)."""
+    path = tmp_path_factory.mktemp("template") / "migrated.db"
+    database = Database(f"sqlite:///{path}")
+    database.migrate()
+    database.dispose()  # the last connection checkpoints the WAL: the copy is the whole database
+    for suffix in ("-wal", "-shm"):
+        if Path(f"{path}{suffix}").exists():
+            raise RuntimeError(f"{path}{suffix} left behind: the template would be incomplete")
+    return path
+
+
+def migrated_sqlite_url(template: Path, path: Path) -> str:
+    """A new SQLite database at ``path``, at the newest schema (a copy of the template)."""
+    shutil.copyfile(template, path)
+    return f"sqlite:///{path}"
+
+
 @pytest.fixture
 def make_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Callable[..., str]]:
     """Factory of extra isolated databases on the test backend: ``make_db_url()`` is empty
@@ -82,11 +103,9 @@ def make_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Call
 
     def make(*, migrated: bool = False) -> str:
         if databases is None:
-            url = f"sqlite:///{tmp_path / f'extra-{len(made)}.db'}"
-            if migrated:
-                database = Database(url)
-                database.migrate()
-                database.dispose()
+            path = tmp_path / f"extra-{len(made)}.db"
+            url = (migrated_sqlite_url(request.getfixturevalue("sqlite_template"), path)
+                   if migrated else f"sqlite:///{path}")
         else:
             url = databases.new(migrated=migrated)
         made.append(url)
@@ -100,10 +119,10 @@ def make_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Call
 
 @pytest.fixture
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """The test's own database. On SQLite a new file; on PostgreSQL a database cloned from a
-    template migrated once per run (so it is already at the newest schema)."""
+    """The test's own database, already at the newest schema: on SQLite a copy of a template
+    file, on PostgreSQL a database cloned from a template database; both migrated once per run."""
     if BACKEND == "sqlite":
-        yield f"sqlite:///{tmp_path / 'dailypapers.db'}"
+        yield migrated_sqlite_url(request.getfixturevalue("sqlite_template"), tmp_path / "dailypapers.db")
         return
     with request.getfixturevalue("pg_databases").database() as url:
         yield url
@@ -117,8 +136,8 @@ def settings(db_url: str, tmp_path: Path) -> Settings:
 
 @pytest.fixture
 def database(settings: Settings) -> Iterator[Database]:
+    """The test's database (``db_url`` is already migrated: no Alembic run per test)."""
     database = Database(settings.database_url)
-    database.migrate()
     yield database
     database.dispose()
 

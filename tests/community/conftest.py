@@ -11,7 +11,7 @@ import pytest
 
 from dailypapers.settings import Settings
 from dailypapers.store.db import Database
-from tests.conftest import BACKEND
+from tests.conftest import BACKEND, migrated_sqlite_url
 from tests.server import running_server
 from tests.sources.arxiv_api import recorded_arxiv_api
 
@@ -28,13 +28,12 @@ def start_site(stack: ExitStack, request: pytest.FixtureRequest, tmp_path, *, wo
     if BACKEND == "postgres":
         url = stack.enter_context(request.getfixturevalue("pg_databases").database())
     else:
-        url = f"sqlite:///{tmp_path / 'community.db'}"
+        url = migrated_sqlite_url(request.getfixturevalue("sqlite_template"), tmp_path / "community.db")
     arxiv = stack.enter_context(recorded_arxiv_api())
     settings = Settings(database_url=url, environment="test", data_dir=tmp_path / "var",
                         load_sample=False, arxiv_api_url=arxiv.url, arxiv_min_interval=0,
                         **overrides)  # type: ignore[arg-type]
-    database = Database(url)
-    database.migrate()
+    database = Database(url)  # already migrated (a copy or clone of the template)
     stack.callback(database.dispose)
     base = stack.enter_context(running_server(settings, workers=workers))
     return Site(url=base, settings=settings, database=database)

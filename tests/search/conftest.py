@@ -12,7 +12,7 @@ from dailypapers.services.imports import import_jsonl, import_seeds
 from dailypapers.services.sample import SAMPLE_YEAR, sample_paths
 from dailypapers.settings import Settings
 from dailypapers.store.db import Database
-from tests.conftest import BACKEND, HF_JSONL, MODEL_CACHE
+from tests.conftest import BACKEND, HF_JSONL, MODEL_CACHE, migrated_sqlite_url
 
 
 @dataclass
@@ -27,11 +27,11 @@ def catalog(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
     """11,196 papers; vectors only for the seed papers (the bundled sample vectors, no model run)."""
     tmp = tmp_path_factory.mktemp("catalog")
     pg = request.getfixturevalue("pg_databases") if BACKEND == "postgres" else None
-    url = pg.new(migrated=True) if pg else f"sqlite:///{tmp / 'catalog.db'}"
+    url = (pg.new(migrated=True) if pg
+           else migrated_sqlite_url(request.getfixturevalue("sqlite_template"), tmp / "catalog.db"))
     settings = Settings(database_url=url, environment="test", data_dir=tmp / "var", load_sample=False,
                         search_model_cache_dir=MODEL_CACHE)
     database = Database(url)
-    database.migrate()
     with database.session() as db:
         import_seeds(db=db, paths=sample_paths(), year=SAMPLE_YEAR)
         import_jsonl(db=db, paths=[HF_JSONL])
