@@ -6,13 +6,13 @@ import pytest
 
 from dailypapers.services import trending
 from dailypapers.services.trending import (
-    AGE_OFFSET_HOURS, GRAVITY, WINDOW_DAYS, rank, trending_clock, trending_score,
+    AGE_OFFSET_HOURS, GRAVITY, MIN_WINDOW_PAPERS, WINDOW_DAYS, rank, trending_clock, trending_score,
 )
 from tests.factories import make_paper
 
 
 def test_constants_are_the_hacker_news_ones():
-    assert (GRAVITY, AGE_OFFSET_HOURS, WINDOW_DAYS) == (1.8, 2.0, 7)
+    assert (GRAVITY, AGE_OFFSET_HOURS, WINDOW_DAYS, MIN_WINDOW_PAPERS) == (1.8, 2.0, 7, 30)
 
 
 @pytest.mark.parametrize(("upvotes", "age", "expected"), [
@@ -81,7 +81,8 @@ def test_trending_ranks_the_window_before_the_clock(db):
     popular_yesterday = make_paper(db, featured_on=day - dt.timedelta(days=1), upvotes=300)
     fresh = make_paper(db, featured_on=day, upvotes=40)
     quiet = make_paper(db, featured_on=day, upvotes=2)
-    result = trending.trending(db=db, now=dt.datetime(2030, 1, 1), limit=10)
+    # min_papers=3: the window already holds three papers, so it does not widen back to `old`.
+    result = trending.trending(db=db, now=dt.datetime(2030, 1, 1), limit=10, min_papers=3)
     assert result.as_of == dt.datetime(2025, 3, 11)
     assert [c.id for c, _ in result.ranked] == [popular_yesterday.id, fresh.id, quiet.id]
     assert old.id not in [c.id for c, _ in result.ranked]  # featured 7 days before the newest day
@@ -89,7 +90,7 @@ def test_trending_ranks_the_window_before_the_clock(db):
     assert result.ranked[0][1] == pytest.approx(300 / 50 ** 1.8, rel=1e-12)
     assert result.ranked[1][1] == pytest.approx(40 / 26 ** 1.8, rel=1e-12)
     assert result.total == 3
-    second_page = trending.trending(db=db, now=dt.datetime(2030, 1, 1), limit=2, offset=2)
+    second_page = trending.trending(db=db, now=dt.datetime(2030, 1, 1), limit=2, offset=2, min_papers=3)
     assert [c.id for c, _ in second_page.ranked] == [quiet.id]
 
 
@@ -100,3 +101,27 @@ def test_trending_uses_the_submission_time_when_known(db):
     result = trending.trending(db=db, now=dt.datetime(2025, 3, 10, 22, 0), limit=10)
     assert [c.id for c, _ in result.ranked] == [late.id, early.id]
     assert result.ranked[0][1] == pytest.approx(10 / 4 ** 1.8, rel=1e-12)
+
+
+def test_a_sparse_catalog_widens_the_window_until_it_holds_min_papers(db):
+    # One paper a fortnight (the bundled sample is like this): seven days hold only the newest.
+    newest = dt.date(2025, 3, 10)
+    papers = [make_paper(db, featured_on=newest - dt.timedelta(days=14 * i), upvotes=10 + i) for i in range(6)]
+    assert [c.id for c, _ in trending.trending(db=db, now=dt.datetime(2030, 1, 1), limit=10,
+                                               min_papers=1).ranked] == [papers[0].id]
+    widened = trending.trending(db=db, now=dt.datetime(2030, 1, 1), limit=10, min_papers=4)
+    # The window reaches back to the 4th newest paper's day, no further; gravity ranks within it.
+    assert sorted(c.id for c, _ in widened.ranked) == sorted(p.id for p in papers[:4])
+    assert widened.ranked[0][0].id == papers[0].id
+    assert widened.total == 4
+    # Fewer featured papers than asked for: all of them.
+    assert trending.trending(db=db, now=dt.datetime(2030, 1, 1), limit=10, min_papers=50).total == 6
+
+
+def test_a_busy_window_does_not_widen(db):
+    day = dt.date(2025, 3, 10)
+    old = make_paper(db, featured_on=day - dt.timedelta(days=WINDOW_DAYS), upvotes=10_000)
+    recent = [make_paper(db, featured_on=day - dt.timedelta(days=i % WINDOW_DAYS), upvotes=5) for i in range(8)]
+    result = trending.trending(db=db, now=dt.datetime(2030, 1, 1), limit=20, min_papers=8)
+    assert old.id not in [c.id for c, _ in result.ranked]
+    assert result.total == len(recent)

@@ -12,6 +12,7 @@ from huggingface_hub.errors import HfHubHTTPError
 from sqlalchemy import select
 
 from dailypapers.services.imports import import_hf_json
+from dailypapers.services.trending import MIN_WINDOW_PAPERS, window_start
 from dailypapers.store import Author, DailyEntry, Paper, PaperAuthor
 from tests.conftest import HF_API
 
@@ -72,11 +73,19 @@ def test_list_daily_papers_by_date_week_month(api, db):
 
 def test_list_daily_papers_trending(api, db):
     trending = list(api.list_daily_papers(sort="trending", limit=100))
-    # The newest imported day is 2026-08-20: the window is the 7 days up to its end.
-    expected = _db_papers(db, dt.date(2026, 8, 15), dt.date(2026, 8, 22))
+    # The newest imported day is 2026-08-20: the window is the 7 days up to its end, reaching
+    # further back only if those days hold fewer than MIN_WINDOW_PAPERS papers.
+    start = window_start(db=db, as_of=dt.datetime(2026, 8, 21))
+    week = _db_papers(db, dt.date(2026, 8, 14), dt.date(2026, 8, 22))
+    assert start == dt.date(2026, 8, 14) if len(week) >= MIN_WINDOW_PAPERS else start < dt.date(2026, 8, 14)
+    expected = _db_papers(db, start, dt.date(2026, 8, 22))
+    assert len(expected) >= MIN_WINDOW_PAPERS
     _check(trending, expected)
-    # All of them were featured on the same day at midnight: the score order is the upvote order.
-    assert [p.upvotes or 0 for p in trending] == sorted((p.upvotes or 0 for p in trending), reverse=True)
+    # Papers featured at the same moment have the same age: among them the score order is the
+    # upvote order (this import features each day's papers at its midnight).
+    for moment in {(row["day"], row["submitted"]) for row in expected.values()}:
+        same_age = [p.upvotes or 0 for p in trending if (expected[p.id]["day"], expected[p.id]["submitted"]) == moment]
+        assert same_age == sorted(same_age, reverse=True)
     in_month = list(api.list_daily_papers(sort="trending", month="2025-11", limit=100))
     _check(in_month, _db_papers(db, dt.date(2025, 11, 1), dt.date(2025, 12, 1)))
 

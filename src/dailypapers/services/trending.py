@@ -32,8 +32,12 @@ from dailypapers.store import DailyEntry, Paper
 GRAVITY = 1.8
 #: Hours added to the age so that a paper featured a minute ago does not divide by ~0.
 AGE_OFFSET_HOURS = 2.0
-#: Only papers featured within this many days before the trending clock are ranked.
+#: Only papers featured within this many days before the trending clock are ranked...
 WINDOW_DAYS = 7
+#: ...unless fewer papers than this were featured then: a sparse catalog (the bundled sample, an
+#: instance fed a few papers a week) widens the window back, whole days at a time, until it holds
+#: this many, so its trending page is a list and not one or two papers. Gravity still ranks them.
+MIN_WINDOW_PAPERS = 30
 
 _EPOCH = dt.datetime(1970, 1, 1)
 
@@ -106,14 +110,31 @@ def rank(items: Iterable[S], *, as_of: dt.datetime) -> list[tuple[S, float]]:
 @dataclass(frozen=True)
 class TrendingList:
     as_of: dt.datetime
+    #: The first day of the window ranked (the period's start when one was given).
+    start: dt.date
     ranked: list[tuple[PaperCard, float]]
     total: int
 
 
+def window_start(*, db: Session, as_of: dt.datetime, min_papers: int = MIN_WINDOW_PAPERS) -> dt.date:
+    """The first day of the trending window: ``WINDOW_DAYS`` before the clock, or earlier when those
+    days hold fewer than ``min_papers`` featured papers — then the day of the ``min_papers``-th
+    newest featured paper (its whole day included), or the first featured day if there are fewer."""
+    start = (as_of - dt.timedelta(days=WINDOW_DAYS)).date()
+    if min_papers <= 0:
+        return start
+    nth_day = db.scalar(select(DailyEntry.day).where(DailyEntry.day <= as_of.date())
+                        .order_by(DailyEntry.day.desc()).offset(min_papers - 1).limit(1))
+    if nth_day is None:  # fewer than min_papers featured papers in all: take them all
+        nth_day = db.scalar(select(func.min(DailyEntry.day)))
+    return start if nth_day is None else min(start, nth_day)
+
+
 def trending(*, db: Session, now: dt.datetime, limit: int, offset: int = 0,
-             within: Period | None = None, submitter: str | None = None) -> TrendingList:
-    """Featured papers, best score first: those of ``within`` if given, else those featured in the
-    ``WINDOW_DAYS`` before the trending clock; only ``submitter``'s when given.
+             within: Period | None = None, submitter: str | None = None,
+             min_papers: int = MIN_WINDOW_PAPERS) -> TrendingList:
+    """Featured papers, best score first: those of ``within`` if given, else those of the trending
+    window before the clock (see ``window_start``); only ``submitter``'s when given.
 
     Scores are computed over light rows; cards are loaded for the requested slice only.
     """
@@ -121,7 +142,7 @@ def trending(*, db: Session, now: dt.datetime, limit: int, offset: int = 0,
     if within is not None:
         start, end = within.start, within.end
     else:
-        start, end = (as_of - dt.timedelta(days=WINDOW_DAYS)).date(), as_of.date() + dt.timedelta(days=1)
+        start, end = window_start(db=db, as_of=as_of, min_papers=min_papers), as_of.date() + dt.timedelta(days=1)
     stmt = (select(Paper.id, Paper.upvotes, DailyEntry.day, DailyEntry.submitted_at, Paper.published_at)
             .join(DailyEntry, DailyEntry.paper_id == Paper.id)
             .where(DailyEntry.day >= start, DailyEntry.day < end))
@@ -133,5 +154,5 @@ def trending(*, db: Session, now: dt.datetime, limit: int, offset: int = 0,
     ranked = rank(candidates, as_of=as_of)
     page = ranked[offset:offset + limit]
     cards = {card.id: card for card in load_cards(db=db, paper_ids=[c.id for c, _ in page])}
-    return TrendingList(as_of=as_of, ranked=[(cards[c.id], score) for c, score in page if c.id in cards],
+    return TrendingList(as_of=as_of, start=start, ranked=[(cards[c.id], score) for c, score in page if c.id in cards],
                         total=len(ranked))

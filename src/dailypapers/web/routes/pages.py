@@ -138,7 +138,7 @@ def trending_page(request: Request, viewer: Viewed, db: DB, page: Page = 1) -> R
     viewer.preload_votes(db=db, paper_ids=[card.id for card, _score in ranked.ranked])
     context = {"ranked": ranked, "page": page - 1, "page_size": TRENDING_SIZE,
                "pages": max(1, -(-ranked.total // TRENDING_SIZE)), "section": "trending",
-               "window": trending.WINDOW_DAYS, "sample": sample.is_sample_only(db=db)}
+               "sample": sample.is_sample_only(db=db)}
     return render(request, "trending.html", context,
                   alternates=feed_alternates("/feeds/trending", "Trending papers"), db=db)
 
@@ -146,7 +146,8 @@ def trending_page(request: Request, viewer: Viewed, db: DB, page: Page = 1) -> R
 @router.get("/papers/trending/about")
 def about_trending(request: Request) -> Response:
     context = {"gravity": trending.GRAVITY, "offset": trending.AGE_OFFSET_HOURS,
-               "window": trending.WINDOW_DAYS, "source": trending.SOURCE, "section": "trending",
+               "window": trending.WINDOW_DAYS, "min_papers": trending.MIN_WINDOW_PAPERS,
+               "source": trending.SOURCE, "section": "trending",
                "examples": [(up, hours, trending.trending_score(upvotes=up, age_hours=hours))
                             for up, hours in ((10, 0), (10, 24), (50, 24), (50, 72), (200, 168))]}
     return render(request, "about_trending.html", context)
