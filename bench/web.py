@@ -1,24 +1,34 @@
-"""Web benchmark: requests/s and p50/p99 latency of the daily page, a paper page and
-/api/daily_papers, with the 11,027 real papers of ../shared/data/hf_daily_papers.jsonl loaded,
-served by ``dailypapers serve --workers N`` on loopback.
+"""Web benchmark: requests/s and p50/p99 latency of the daily page, a 100-card page, a paper
+page with similar papers and /api/daily_papers, with the 11,027 real papers of
+../shared/data/hf_daily_papers.jsonl loaded, served by ``dailypapers serve --workers N`` on
+loopback.
 
-    .venv/bin/python bench/web.py                       # 1 and 2 workers, cache on and off
-    .venv/bin/python bench/web.py --seconds 5 --workers 2 --modes cached
+    .venv/bin/python bench/web.py --baseline main~5           # old vs new, the table of docs/site.md
+    .venv/bin/python bench/web.py --workers 2 --modes signed-in --seconds 5
+
+Modes: "cached" is the default configuration (``DAILYPAPERS_PAGE_CACHE_SECONDS=5``); "uncached"
+(0) renders every request; "signed-in" is uncached too and sends a real session cookie (a member
+who upvoted some of the papers shown, so every card has a vote form and the votes are loaded),
+which is what every signed-in reader costs whatever the cache says. ``--encoding gzip`` adds
+``Accept-Encoding: gzip`` to every request (browsers send it).
+
+``--baseline REF`` also serves the same database with the code of git ref REF (a temporary
+worktree, its ``src`` first on PYTHONPATH) and measures old and new one after the other for each
+page, so both see the same load; the table printed at the end has both columns.
 
 The load comes from ``wrk`` (Debian package ``wrk``) when it is installed, else from an asyncio
 httpx loop in a separate process. Either way the load generator runs on the same machine as the
-server, so it takes CPU from it: the figures are a floor. "cached" is the default configuration
-(``DAILYPAPERS_PAGE_CACHE_SECONDS=5``); "uncached" (0) renders every request, showing the cost of
-the queries and templates (and of what other features add to a page, such as similar papers).
-The first requests to each worker are sent one by one and waited for, so one-time work
-(building the search index of a fresh data directory) is not measured. Results, with dataset size
-and machine facts (load average included: this machine is shared), go to ``bench/results/web.json``.
+server, so it takes CPU from it: the figures are a floor. The first requests to each worker are
+sent one by one and waited for, so one-time work (building the search index of a fresh data
+directory) is not measured. Results, with dataset size and machine facts (load average included:
+this machine is shared), go to ``bench/results/web.json``.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import datetime as dt
 import json
 import os
 import platform
@@ -44,7 +54,7 @@ def _free_port() -> int:
 
 
 def prepare(db_path: Path) -> dict[str, object]:
-    """Import the dataset (once per database file) and pick the URLs to load."""
+    """Import the dataset (once per database file), make the signed-in member, pick the URLs."""
     env = {**os.environ, "DAILYPAPERS_DATABASE_URL": f"sqlite:///{db_path}"}
     if not db_path.exists():
         subprocess.run([sys.executable, "-m", "dailypapers", "import", "jsonl", str(HF_JSONL)],
@@ -55,10 +65,51 @@ def prepare(db_path: Path) -> dict[str, object]:
                              "order by day desc limit 1").fetchone()
     top = con.execute("select p.key from papers p join daily_entries d on d.paper_id = p.id "
                       "where d.day = ? order by p.upvotes desc limit 1", (day,)).fetchone()[0]
+    # The ISO week with the most papers: its first page holds 100 cards (no day has 100).
+    weeks: dict[str, int] = {}
+    for (value,) in con.execute("select day from daily_entries"):
+        year, week, _ = dt.date.fromisoformat(value).isocalendar()
+        weeks[f"{year}-W{week:02d}"] = weeks.get(f"{year}-W{week:02d}", 0) + 1
+    busiest = max(weeks, key=lambda w: weeks[w])
+    shown = [key for (key,) in con.execute(
+        "select p.key from papers p join daily_entries d on d.paper_id = p.id where d.day = ? "
+        "order by p.upvotes desc", (day,))]
     con.close()
     return {"papers": papers, "latest_day": day, "papers_on_latest_day": count,
-            "urls": {"daily page": f"/papers/date/{day}", "paper page": f"/papers/{top}",
+            "busiest_week": busiest, "papers_in_busiest_week": weeks[busiest],
+            "cookie": member_session(db_path, shown[::3]),
+            "urls": {"daily page (17 cards)" if count == 17 else f"daily page ({count} cards)": f"/papers/date/{day}",
+                     "week page (100 cards)": f"/papers/week/{busiest}",
+                     "paper page": f"/papers/{top}",
                      "/api/daily_papers": "/api/daily_papers"}}
+
+
+def member_session(db_path: Path, upvoted: list[str]) -> str:
+    """A member who upvoted ``upvoted``, signed in: the value of the session cookie."""
+    code = """
+import sys
+from dailypapers.services import accounts, sessions, votes
+from dailypapers.store import Role, User
+from dailypapers.store.db import Database
+from sqlalchemy import select
+database = Database(sys.argv[1])
+database.migrate()
+with database.session() as db:
+    user = db.scalar(select(User).where(User.username == "benchreader"))
+    if user is None:
+        user = accounts.sign_up(db=db, role=Role.MEMBER, username="benchreader",
+                                email="bench@example.org", password="correct horse battery",
+                                display_name="Bench Reader")
+        db.commit()
+        for key in sys.argv[2:]:
+            votes.upvote(db=db, user_id=user.id, paper_key=key)
+        db.commit()
+    print(sessions.start_session(db=db, user_id=user.id, days=1))
+"""
+    out = subprocess.run([sys.executable, "-c", code, f"sqlite:///{db_path}", *upvoted],
+                         capture_output=True, text=True, check=True,
+                         env={**os.environ, "DAILYPAPERS_SECRET_KEY": "bench"}).stdout
+    return out.strip().splitlines()[-1]
 
 
 class Server:
@@ -66,7 +117,7 @@ class Server:
     (``db_path``'s folder then only holds the data directory); ``env`` adds settings."""
 
     def __init__(self, db_path: Path, workers: int, cache_seconds: float, database_url: str | None = None,
-                 env: dict[str, str] | None = None) -> None:
+                 env: dict[str, str] | None = None, source: Path | None = None, name: str = "var") -> None:
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         extra = env or {}
@@ -74,8 +125,10 @@ class Server:
         env.update(DAILYPAPERS_DATABASE_URL=database_url or f"sqlite:///{db_path}", DAILYPAPERS_LOAD_SAMPLE="false",
                    DAILYPAPERS_ENVIRONMENT="production", DAILYPAPERS_SECRET_KEY="bench-" + os.urandom(8).hex(),
                    DAILYPAPERS_PAGE_CACHE_SECONDS=str(cache_seconds), DAILYPAPERS_BASE_URL=self.url,
-                   DAILYPAPERS_DATA_DIR=str(db_path.parent / "var"))
+                   DAILYPAPERS_DATA_DIR=str(db_path.parent / name))
         env.update(extra)  # may override the defaults above (a known secret key, say)
+        if source is not None:  # another checkout's code (--baseline)
+            env["PYTHONPATH"] = os.pathsep.join([str(source / "src"), env.get("PYTHONPATH", "")])
         # Logs go to a file: a pipe nobody reads fills up and then blocks the server (the console
         # mailer prints every mail, the error log every 503).
         self.log = tempfile.TemporaryFile()  # noqa: SIM115 - closed in __exit__
@@ -87,7 +140,7 @@ class Server:
     def __enter__(self) -> Server:
         import httpx
 
-        deadline = time.monotonic() + 180  # a busy machine starts slowly
+        deadline = time.monotonic() + 600  # serve indexes the papers first: minutes on a busy machine
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 self.log.seek(0)
@@ -117,8 +170,9 @@ def _ms(text: str) -> float:
     return float(number) * _UNITS[unit]
 
 
-def run_wrk(url: str, seconds: int, connections: int) -> dict[str, float]:
-    out = subprocess.run(["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", url],
+def run_wrk(url: str, seconds: int, connections: int, headers: dict[str, str] | None = None) -> dict[str, float]:
+    options = [f"--header={k}: {v}" for k, v in (headers or {}).items()]
+    out = subprocess.run(["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", *options, url],
                          capture_output=True, text=True, check=True).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
     latency = dict(re.findall(r"^\s*(50|99)(?:\.0+)?%\s+([\d.]+(?:us|ms|s))\s*$", out, re.M))
@@ -131,14 +185,15 @@ def run_wrk(url: str, seconds: int, connections: int) -> dict[str, float]:
             "socket_errors": errors.group(1) if errors else ""}
 
 
-async def _httpx_load(url: str, seconds: int, connections: int) -> dict[str, float]:
+async def _httpx_load(url: str, seconds: int, connections: int,
+                      headers: dict[str, str] | None = None) -> dict[str, float]:
     import httpx
 
     latencies: list[float] = []
     bad = 0
     stop = time.perf_counter() + seconds
     limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
-    async with httpx.AsyncClient(limits=limits, timeout=30) as client:
+    async with httpx.AsyncClient(limits=limits, timeout=30, headers=headers) as client:
         async def worker() -> None:
             nonlocal bad
             while time.perf_counter() < stop:
@@ -154,25 +209,26 @@ async def _httpx_load(url: str, seconds: int, connections: int) -> dict[str, flo
             "p99_ms": latencies[int(len(latencies) * 0.99)], "non_2xx": bad, "socket_errors": ""}
 
 
-def load(url: str, seconds: int, connections: int) -> dict[str, float]:
+def load(url: str, seconds: int, connections: int, headers: dict[str, str] | None = None) -> dict[str, float]:
     if shutil.which("wrk"):
-        return run_wrk(url, seconds, connections)
+        return run_wrk(url, seconds, connections, headers)
     # A separate process, so the client's Python does not share the server's interpreter.
     code = (f"import asyncio, json, sys; sys.path.insert(0, {str(Path(__file__).parent)!r}); "
             "from web import _httpx_load; "
-            f"print(json.dumps(asyncio.run(_httpx_load({url!r}, {int(seconds)}, {int(connections)}))))")
+            f"print(json.dumps(asyncio.run(_httpx_load({url!r}, {int(seconds)}, {int(connections)}, "
+            f"{headers or {}!r}))))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     return json.loads(out)  # type: ignore[no-any-return]
 
 
-def warm_up(url: str, workers: int) -> None:
+def warm_up(url: str, workers: int, headers: dict[str, str] | None = None) -> None:
     """First requests of each worker may build per-process state (the search index behind a paper
     page's similar papers, template caches): wait for them, then warm the connections."""
     import httpx
 
     for _ in range(4 * workers):
-        assert httpx.get(url, timeout=600).status_code == 200, url
-    load(url, 2, 8)
+        assert httpx.get(url, timeout=600, headers=headers).status_code == 200, url
+    load(url, 2, 8, headers)
 
 
 def machine() -> dict[str, object]:
@@ -190,44 +246,109 @@ def machine() -> dict[str, object]:
             "load_average_at_start": [round(x, 2) for x in os.getloadavg()]}
 
 
+def baseline_checkout(ref: str, where: Path) -> tuple[Path, str]:
+    """A detached worktree of ``ref`` (removed by the caller); returns it and the commit."""
+    commit = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", ref], capture_output=True,
+                            text=True, check=True).stdout.strip()
+    subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", str(where), commit],
+                   check=True, capture_output=True)
+    return where, commit
+
+
+MODES = {"cached": 5.0, "uncached": 0.0, "signed-in": 0.0}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=int, default=10, help="Seconds of load per measurement.")
     parser.add_argument("--connections", type=int, default=32, help="Concurrent connections.")
-    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2], help="Worker counts to measure.")
-    parser.add_argument("--modes", nargs="+", choices=["cached", "uncached"], default=["cached", "uncached"],
-                        help="cached: the default 5 s page cache; uncached: every request rendered.")
+    parser.add_argument("--workers", type=int, nargs="+", default=[2], help="Worker counts to measure.")
+    parser.add_argument("--modes", nargs="+", choices=list(MODES), default=["signed-in", "uncached"],
+                        help="cached: the default 5 s page cache; uncached: every request rendered; "
+                             "signed-in: uncached with a member's session cookie.")
+    parser.add_argument("--baseline", metavar="REF", help="Also measure the code of this git ref (old vs new).")
+    parser.add_argument("--encoding", choices=["identity", "gzip", "br"], default="identity",
+                        help="Accept-Encoding of the requests.")
+    parser.add_argument("--only", nargs="+", help="Measure only the pages whose names contain one of these words.")
     parser.add_argument("--db", type=Path, help="Reuse this database file (imported if missing).")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:
         db_path = args.db or Path(tmp) / "bench.db"
         dataset = prepare(db_path)
+        urls = {name: path for name, path in dataset["urls"].items()  # type: ignore[attr-defined]
+                if not args.only or any(word in name for word in args.only)}
+        versions: list[tuple[str, Path | None]] = []
+        if args.baseline:
+            source, commit = baseline_checkout(args.baseline, Path(tmp) / "baseline")
+            versions.append((f"{args.baseline} ({commit})", source))
+        head = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
+                              capture_output=True, text=True).stdout.strip()
+        versions.append((f"this checkout ({head})", ROOT))
         report: dict[str, object] = {
-            "benchmark": "web", "dataset": {k: v for k, v in dataset.items() if k != "urls"},
-            "urls": dataset["urls"], "seconds": args.seconds, "connections": args.connections,
+            "benchmark": "web", "dataset": {k: v for k, v in dataset.items() if k not in {"urls", "cookie"}},
+            "urls": urls, "seconds": args.seconds, "connections": args.connections,
+            "encoding": args.encoding, "versions": [name for name, _ in versions],
             "machine": machine(), "results": [],
             "note": "2-core machine shared with other jobs, and the load generator runs on the same "
                     "cores as the server: figures are noisy and a floor.",
         }
-        modes = [(mode, 5.0 if mode == "cached" else 0.0) for mode in args.modes]
-        for mode, cache_seconds in modes:
-            for workers in args.workers:
-                with Server(db_path, workers, cache_seconds) as server:
-                    for name, path in dataset["urls"].items():  # type: ignore[attr-defined]
-                        warm_up(server.url + path, workers)
-                        result = load(server.url + path, args.seconds, args.connections)
-                        row = {"mode": mode, "workers": workers, "endpoint": name, **result}
-                        report["results"].append(row)  # type: ignore[attr-defined]
-                        print(f"{mode:9} workers={workers} {name:18} {result['requests_per_s']:8.0f} req/s  "
-                              f"p50 {result['p50_ms']:7.2f} ms  p99 {result['p99_ms']:7.2f} ms"
-                              + (f"  non-2xx {result['non_2xx']}" if result["non_2xx"] else ""), flush=True)
+        try:
+            for mode in args.modes:
+                headers = {} if args.encoding == "identity" else {"Accept-Encoding": args.encoding}
+                if mode == "signed-in":
+                    headers["Cookie"] = f"dp_session={dataset['cookie']}"
+                for workers in args.workers:
+                    servers = [Server(db_path, workers, MODES[mode], source=source, name=f"var-{i}")
+                               for i, (_, source) in enumerate(versions)]
+                    try:
+                        for server in servers:
+                            server.__enter__()
+                        for name, path in urls.items():
+                            for (version, _), server in zip(versions, servers):
+                                warm_up(server.url + path, workers, headers)
+                                result = load(server.url + path, args.seconds, args.connections, headers)
+                                row = {"mode": mode, "workers": workers, "endpoint": name, "version": version,
+                                       "load_average": [round(x, 2) for x in os.getloadavg()], **result}
+                                report["results"].append(row)  # type: ignore[attr-defined]
+                                print(f"{mode:9} workers={workers} {name:22} {version[:24]:24} "
+                                      f"{result['requests_per_s']:8.0f} req/s  p50 {result['p50_ms']:7.2f} ms  "
+                                      f"p99 {result['p99_ms']:7.2f} ms"
+                                      + (f"  non-2xx {result['non_2xx']}" if result["non_2xx"] else ""), flush=True)
+                    finally:
+                        for server in servers:
+                            server.__exit__()
+        finally:
+            if args.baseline:
+                subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force",
+                                str(Path(tmp) / "baseline")], check=False, capture_output=True)
         report["machine"]["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]  # type: ignore[index]
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(report, indent=2) + "\n")
+    print_table(report)
     print(f"dataset: {dataset['papers']} papers; latest day {dataset['latest_day']} "
-          f"({dataset['papers_on_latest_day']} papers). Written to {RESULTS.relative_to(ROOT)}")
-    print(report["note"])
+          f"({dataset['papers_on_latest_day']} papers); busiest week {dataset['busiest_week']}. "
+          f"Written to {RESULTS.relative_to(ROOT)}")
+    print(report["note"], "Load average at start/end:", report["machine"]["load_average_at_start"],  # type: ignore[index]
+          report["machine"]["load_average_at_end"])  # type: ignore[index]
+
+
+def print_table(report: dict[str, object]) -> None:
+    """Markdown: one row per mode, workers and page; one column per version (req/s, p50/p99)."""
+    versions: list[str] = report["versions"]  # type: ignore[assignment]
+    rows: dict[tuple[str, int, str], dict[str, dict[str, float]]] = {}
+    for r in report["results"]:  # type: ignore[attr-defined]
+        rows.setdefault((r["mode"], r["workers"], r["endpoint"]), {})[r["version"]] = r
+    print()
+    print("| mode | workers | page | " + " | ".join(versions) + (" | ratio |" if len(versions) == 2 else " |"))
+    print("|---|---|---|" + "---|" * (len(versions) + (len(versions) == 2)))
+    for (mode, workers, page), by_version in rows.items():
+        cells = [f"{by_version[v]['requests_per_s']:,.0f} req/s ({by_version[v]['p50_ms']:.1f} / "
+                 f"{by_version[v]['p99_ms']:.0f} ms)" if v in by_version else "" for v in versions]
+        ratio = ""
+        if len(versions) == 2 and all(v in by_version for v in versions):
+            ratio = f" | ×{by_version[versions[1]]['requests_per_s'] / by_version[versions[0]]['requests_per_s']:.1f}"
+        print(f"| {mode} | {workers} | {page} | " + " | ".join(cells) + ratio + " |")
 
 
 if __name__ == "__main__":

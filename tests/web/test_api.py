@@ -159,3 +159,27 @@ def test_nul_characters_are_refused_up_front(client):
         response = client.get(path)
         assert response.status_code == 400 and "NUL" in response.json()["error"]
         assert response.headers["x-content-type-options"] == "nosniff"
+
+
+def test_orjson_writers_give_the_bytes_of_the_pydantic_models(db):
+    """The API writes its JSON with plain dicts and orjson (no model validation per paper); the
+    pydantic models document it. Both must give the same bytes for every kind of card: seed and
+    HF papers, organizations, submitters, missing dates, LaTeX, quotes and non-ASCII text."""
+    from dailypapers.services.imports import import_seeds
+    from dailypapers.services.papers import list_cards
+    from dailypapers.web import schemas
+    from tests.conftest import SEEDS
+
+    import_seeds(db=db, paths=SEEDS, year=2025)
+    import_hf_json(db=db, paths=HF_API)
+    make_paper(db, title='Quotes "and" <tags> — ünïcode $\\alpha$ \u2028', abstract="",
+               published_at=None, featured_on=None)
+    db.commit()
+    cards, _ = list_cards(db=db, cursor=None, limit=100_000)
+    assert len(cards) > 200
+    assert any(c.organization for c in cards) and any(c.submitted_by for c in cards)
+    assert any(c.published_at is None for c in cards) and any(c.featured_on is None for c in cards)
+    assert schemas.daily_items_json(cards) == schemas.daily_items_json_validated(cards)
+    assert schemas.papers_json(cards) == schemas.papers_json_validated(cards)
+    assert schemas.paper_json(cards[0]) == schemas.hf_paper_info(cards[0]).model_dump_json(
+        exclude_none=True, by_alias=True).encode()

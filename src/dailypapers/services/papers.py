@@ -13,24 +13,25 @@ import binascii
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
-from sqlalchemy import Select, and_, or_, select
+from sqlalchemy import Select, and_, bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from dailypapers.sources.records import ARXIV_ID
 from dailypapers.store import Author, DailyEntry, Organization, Paper, PaperAuthor
 
 
-@dataclass(frozen=True)
-class OrgRef:
+class OrgRef(NamedTuple):
+    # Named tuples, not frozen dataclasses: a page builds one per author of every card, and a
+    # frozen dataclass's __init__ (object.__setattr__ per field) cost more than the query.
     id: int
     handle: str
     name: str
     avatar_url: str | None = None
 
 
-@dataclass(frozen=True)
-class AuthorRef:
+class AuthorRef(NamedTuple):
     id: int
     name: str
     user: str | None = None  # the author's Hugging Face user name, when a source linked one
@@ -115,23 +116,32 @@ def card_select() -> Select:  # type: ignore[type-arg]  # (the row type differs 
             .outerjoin(Organization, Organization.id == DailyEntry.organization_id))
 
 
+_AUTHORS_OF = (select(PaperAuthor.paper_id, Author.id, Author.name, PaperAuthor.user)
+               .join(Author, Author.id == PaperAuthor.author_id)
+               .where(PaperAuthor.paper_id.in_(bindparam("ids", expanding=True)))
+               .order_by(PaperAuthor.paper_id, PaperAuthor.position))
+
+
 def _authors_of(db: Session, paper_ids: list[int]) -> dict[int, list[AuthorRef]]:
     out: dict[int, list[AuthorRef]] = {pid: [] for pid in paper_ids}
+    if not paper_ids:
+        return out
+    connection = db.connection()
     # Chunked so that a listing of any size stays under the bound-parameter limits.
     for start in range(0, len(paper_ids), 500):
-        chunk = paper_ids[start:start + 500]
-        rows = db.execute(select(PaperAuthor.paper_id, Author.id, Author.name, PaperAuthor.user)
-                          .join(Author, Author.id == PaperAuthor.author_id)
-                          .where(PaperAuthor.paper_id.in_(chunk))
-                          .order_by(PaperAuthor.paper_id, PaperAuthor.position))
+        rows = connection.execute(_AUTHORS_OF, {"ids": paper_ids[start:start + 500]})
         for pid, aid, name, user in rows:
             out[pid].append(AuthorRef(aid, name, user))
     return out
 
 
 def fetch_cards(*, db: Session, stmt: Select) -> list[PaperCard]:  # type: ignore[type-arg]
-    """Run a ``card_select()`` statement and attach author lists (one more query), keeping its order."""
-    rows = db.execute(stmt).all()
+    """Run a ``card_select()`` statement and attach author lists (one more query), keeping its order.
+
+    Both run as Core statements on the session's connection: the rows are plain columns, and
+    the ORM's per-execution work (compile state, entity loading) was a third of a page's time.
+    """
+    rows = db.connection().execute(stmt).all()
     authors = _authors_of(db, [row[0] for row in rows])
     cards = []
     for (pid, key, arxiv_id, title, abstract, num_authors, published_at, upvotes, num_comments,

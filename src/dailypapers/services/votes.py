@@ -64,8 +64,9 @@ def upvoted_among(*, db: Session, user_id: int, paper_ids: Iterable[int]) -> set
     ids = list(set(paper_ids))
     if not ids:
         return set()
-    return set(db.scalars(select(Upvote.paper_id).where(
-        Upvote.user_id == user_id, Upvote.paper_id.in_(ids))))
+    # A Core statement on the session's connection: plain ids, no ORM loading.
+    return set(db.connection().execute(select(Upvote.paper_id).where(
+        Upvote.user_id == user_id, Upvote.paper_id.in_(ids))).scalars())
 
 
 def upvoted_by(*, db: Session, user_id: int) -> set[int]:

@@ -13,6 +13,7 @@ import datetime as dt
 import functools
 import re
 
+from jinja2.filters import do_urlencode
 from markupsafe import Markup, escape
 
 # Pandoc's rule for inline math: the opening $ has a non-space right after it, the closing $ a
@@ -175,3 +176,13 @@ def compact_number(value: int | None) -> str:
     if value < 1_000_000:
         return f"{value / 1000:.1f}".rstrip("0").rstrip(".") + "k"
     return f"{value / 1_000_000:.1f}".rstrip("0").rstrip(".") + "M"
+
+
+@functools.lru_cache(maxsize=4096)
+def _urlencode_text(value: str) -> str:
+    return do_urlencode(value)
+
+
+def urlencode(value: object) -> str:
+    """Jinja's ``urlencode``, cached for strings (organization handles repeat on every card)."""
+    return _urlencode_text(value) if isinstance(value, str) else do_urlencode(value)  # type: ignore[arg-type]

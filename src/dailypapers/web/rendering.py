@@ -51,6 +51,7 @@ def make_templates(settings: Settings) -> Jinja2Templates:
     env.auto_reload = settings.environment == "development"
     env.filters.update(math=formatting.readable_math, plain=formatting.strip_math,
                        linked=formatting.linked_abstract, compact=formatting.compact_number,
+                       urlencode=formatting.urlencode,
                        long_date=formatting.long_date, plural=formatting.plural)
     env.globals.update(site_name=settings.site_name, base_url=settings.base_url.rstrip("/"),
                        remote_images=settings.remote_images)
@@ -111,8 +112,12 @@ def render(request: Request, template: str, context: Mapping[str, Any], *, statu
 
 
 def body(request: Request, content: bytes | str, media_type: str, *,
-         alternates: Sequence[Alternate] = (), headers: Mapping[str, str] | None = None) -> Response:
-    """A JSON, feed or Markdown body; public data, so any origin may read it."""
+         alternates: Sequence[Alternate] = (), headers: Mapping[str, str] | None = None,
+         db: Session | None = None) -> Response:
+    """A JSON, feed or Markdown body; public data, so any origin may read it. ``db``, the
+    request's session, is closed here, in the route's worker thread."""
+    if db is not None:
+        db.close()
     response = Response(content=content, media_type=media_type, headers=dict(headers or {}))
     response.headers["access-control-allow-origin"] = "*"
     _cache(response, request.app.state.settings)

@@ -1,18 +1,23 @@
 """JSON responses in Hugging Face's daily-papers dialect (the field names and nesting of hf.co's
 ``/api/daily_papers`` and ``/api/papers/{id}``), built from ``PaperCard``s — never from ORM rows.
 
-``hf_paper`` and ``hf_daily_item`` are the one serializer of the API; search results and any
-other listing reuse them. Absent values are left out (``exclude_none``), as hf.co does.
+The pydantic models document the API (OpenAPI at ``/docs``) and ``hf_paper``/``hf_daily_item``
+build them (search results reuse them). Listings are written by plain functions that build the
+same JSON with orjson (``daily_items_json`` & co.), because validating a model per paper and per
+author cost most of an API request; ``tests/web/test_api.py`` checks that both give the same
+bytes. Absent values are left out (``exclude_none``), as hf.co does.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import re
 from collections.abc import Sequence
 from typing import Annotated, Any
 
+import orjson
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, TypeAdapter
 
 from dailypapers.services.papers import OrgRef, PaperCard
@@ -49,6 +54,7 @@ def object_id(kind: int, number: int) -> str:
     return f"{kind:08x}{number:016x}"
 
 
+@functools.lru_cache(maxsize=16384)  # authors and submitters recur on every page
 def content_id(kind: int, text: str) -> str:
     """``object_id`` of a name rather than a row id: the same author, organization, user or paper
     gets the same id on every instance, so an instance mirroring another serves identical JSON."""
@@ -227,18 +233,105 @@ _ITEMS: TypeAdapter[list[HfDailyItem]] = TypeAdapter(list[HfDailyItem])
 _PAPERS: TypeAdapter[list[HfPaperInfo]] = TypeAdapter(list[HfPaperInfo])
 
 
+def _drop_none(fields: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in fields.items() if v is not None}
+
+
+def _time(value: dt.datetime | None) -> str | None:
+    return iso_z(value) if value is not None else None
+
+
+def _org_dict(org: OrgRef | None) -> dict[str, Any] | None:
+    if org is None:
+        return None
+    return _drop_none({"_id": content_id(_ORG, org.handle), "name": org.handle, "fullname": org.name,
+                       "avatar": org.avatar_url})
+
+
+def _author_dict(name: str, user: str | None) -> dict[str, Any]:
+    if user:
+        return {"_id": content_id(_AUTHOR, name),
+                "user": {"_id": content_id(_USER, user), "user": user, "type": "user"},
+                "name": name, "hidden": False}
+    return {"_id": content_id(_AUTHOR, name), "name": name, "hidden": False}
+
+
+def _submitter_dict(card: PaperCard, *, user: bool) -> dict[str, Any] | None:
+    """``submittedBy`` (``HfSubmitter``), or with ``user`` ``paper.submittedOnDailyBy`` (``HfUser``)."""
+    name = card.submitted_by
+    if not name:
+        return None
+    fields = _drop_none({"_id": content_id(_USER, name), "avatarUrl": card.submitter_avatar_url,
+                         "name": name, "fullname": card.submitter_fullname or name, "type": "user"})
+    if user:
+        fields["user"] = name
+    return fields
+
+
+def _paper_dict(card: PaperCard) -> dict[str, Any]:
+    """``HfPaper``'s JSON object, field for field (same order, ``None`` left out)."""
+    return _drop_none({
+        "id": card.key,
+        "title": card.title,
+        "summary": card.abstract,
+        "authors": [_author_dict(a.name, a.user) for a in card.authors],
+        "publishedAt": _time(card.published_at),
+        "submittedOnDailyAt": _time(card.featured_at),
+        "submittedOnDailyBy": _submitter_dict(card, user=True),
+        "upvotes": card.upvotes,
+        "discussionId": content_id(_DISCUSSION, card.key),
+        "githubRepo": card.github_repo,
+        "projectPage": card.project_page,
+        "githubStars": card.github_stars,
+        "mediaUrls": _list(card.media_urls),
+        "ai_summary": card.ai_summary,
+        "ai_summary_model": card.ai_summary_model,
+        "ai_keywords": _list(card.ai_keywords),
+        "organization": _org_dict(card.organization),
+    })
+
+
+def _daily_item_dict(card: PaperCard) -> dict[str, Any]:
+    """``HfDailyItem``'s JSON object."""
+    return _drop_none({
+        "paper": _paper_dict(card),
+        "title": card.title,
+        "summary": card.abstract,
+        "publishedAt": _time(card.featured_at),
+        "mediaUrls": _list(card.media_urls),
+        "thumbnail": card.thumbnail,
+        "numComments": card.num_comments,
+        "submittedBy": _submitter_dict(card, user=False),
+        "organization": _org_dict(card.organization),
+        "isAuthorParticipating": False,
+    })
+
+
+def _paper_info_dict(card: PaperCard) -> dict[str, Any]:
+    return {**_paper_dict(card), "numComments": card.num_comments}
+
+
 def daily_items_json(cards: Sequence[PaperCard]) -> bytes:
     """``[HfDailyItem, ...]`` as JSON bytes."""
-    return _ITEMS.dump_json([hf_daily_item(c) for c in cards], exclude_none=True, by_alias=True)
+    return orjson.dumps([_daily_item_dict(c) for c in cards])
 
 
 def papers_json(cards: Sequence[PaperCard]) -> bytes:
     """``[HfPaperInfo, ...]`` as JSON bytes."""
-    return _PAPERS.dump_json([hf_paper_info(c) for c in cards], exclude_none=True, by_alias=True)
+    return orjson.dumps([_paper_info_dict(c) for c in cards])
 
 
 def paper_json(card: PaperCard) -> bytes:
-    return hf_paper_info(card).model_dump_json(exclude_none=True, by_alias=True).encode()
+    return orjson.dumps(_paper_info_dict(card))
+
+
+def daily_items_json_validated(cards: Sequence[PaperCard]) -> bytes:
+    """``daily_items_json`` through the pydantic models (what the tests compare it with)."""
+    return _ITEMS.dump_json([hf_daily_item(c) for c in cards], exclude_none=True, by_alias=True)
+
+
+def papers_json_validated(cards: Sequence[PaperCard]) -> bytes:
+    return _PAPERS.dump_json([hf_paper_info(c) for c in cards], exclude_none=True, by_alias=True)
 
 
 class ApiError(BaseModel):

@@ -66,7 +66,7 @@ def daily_papers(
         return body(request, b"[]", JSON)
     query = daily.DailyQuery(period=period, submitter=submitter, sort=sort, page=p, limit=limit)
     cards = daily.daily_papers(db=db, query=query, now=utcnow())
-    return body(request, schemas.daily_items_json(cards), JSON)
+    return body(request, schemas.daily_items_json(cards), JSON, db=db)
 
 
 @router.get("/papers", response_model=list[schemas.HfPaperInfo],
@@ -94,7 +94,7 @@ def list_papers(
     if next_cursor is not None:
         url = request.url.include_query_params(cursor=next_cursor, limit=limit)
         headers["link"] = f'<{url}>; rel="next"'
-    return body(request, schemas.papers_json(cards), JSON, headers=headers)
+    return body(request, schemas.papers_json(cards), JSON, headers=headers, db=db)
 
 
 def _not_a_paper_resource(request: Request) -> None:
@@ -117,5 +117,5 @@ def paper_info(request: Request, paper_id: PaperRef, db: DB) -> Response:
     card = papers.get_card(db=db, paper_id=paper_id)
     if card is None:
         raise HTTPException(404, f"paper {paper_id[:80]!r} not found")
-    return body(request, schemas.paper_json(card), JSON,
+    return body(request, schemas.paper_json(card), JSON, db=db,
                 alternates=[Alternate(f"/papers/{card.key}", "text/html", card.title)])

@@ -50,7 +50,7 @@ def _period_page(db: Session, kind: PeriodKind, slug: str, page: int) -> daily.P
 def _period_json(request: Request, db: Session, kind: PeriodKind, slug: str, page: int) -> Response:
     view = _period_page(db, kind, slug, page)
     alt = [Alternate(view.period.path, "text/html", view.period.label)]
-    return body(request, schemas.daily_items_json(view.cards), JSON, alternates=alt)
+    return body(request, schemas.daily_items_json(view.cards), JSON, alternates=alt, db=db)
 
 
 def _period_html(request: Request, viewer: Viewer, db: Session, kind: PeriodKind, slug: str,
