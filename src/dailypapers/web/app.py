@@ -16,6 +16,7 @@ from dailypapers.services.sync_schedule import SyncScheduler
 from dailypapers.settings import Settings
 from dailypapers.store.db import Database, web_pool
 from dailypapers.web.caching import PageCache
+from dailypapers.web.compression import Compress
 from dailypapers.web.errors import install_error_handlers
 from dailypapers.web.methods import HeadAsGet
 from dailypapers.web.openapi import install as install_openapi
@@ -87,6 +88,8 @@ def create_app(settings: Settings, database: Database | None = None, *,
     # Outermost: a cache hit skips everything inside (session cookie, routing, database).
     app.add_middleware(PageCache, max_bytes=settings.page_cache_megabytes * 2**20,
                        max_seconds=settings.page_cache_seconds)
+    # Outside the cache: compresses what the cache did not (its hits come compressed already).
+    app.add_middleware(Compress)
     app.add_middleware(RejectNul)
     app.add_middleware(SecurityHeaders, remote_images=settings.remote_images)
     app.add_middleware(HeadAsGet)

@@ -3,7 +3,9 @@
 A route opts in by sending ``Cache-Control: public, ..., s-maxage=N`` (``public_cache_control``);
 the cache then keeps the body for N seconds, like a reverse proxy would, and answers repeated
 requests without touching the database or the templates. It gives every cached response a strong
-ETag (a hash of the body) and answers ``If-None-Match`` with 304.
+ETag (a hash of the body) and answers ``If-None-Match`` with 304. It also compresses what it
+serves (``web/compression.py``): each cached page once per encoding, on the first request that
+asks for it, so a hit costs no compression either.
 
 Concurrent misses of one key are coalesced: the first request renders, the others wait for it,
 so a popular page costs one render, not one per waiting connection. An entry that expired less
@@ -27,8 +29,10 @@ import re
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, MutableMapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
+
+from dailypapers.web.compression import compress, compressible, encoded, negotiate, weak_match, with_vary
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -53,6 +57,8 @@ class _Entry:
     etag: bytes
     expires: float
     ttl: float
+    # Compressed copies, made on first demand: encoding -> (headers, body).
+    variants: dict[str, tuple[list[tuple[bytes, bytes]], bytes]] = field(default_factory=dict)
 
 
 class PageCache:
@@ -83,11 +89,12 @@ class PageCache:
             return
         key = scope["path"].encode() + b"?" + scope["query_string"]
         if_none_match = headers.get(b"if-none-match")
+        coding = negotiate(headers.get(b"accept-encoding"))
         entry = self.entries.get(key)
         now = self.clock()
         if entry is not None and entry.expires > now:
             self.entries.move_to_end(key)
-            await self._send(entry, if_none_match, send)
+            await self._send(entry, if_none_match, coding, send)
             return
         pending = self.filling.get(key)
         if entry is not None and pending is None and entry.expires + entry.ttl > now:
@@ -102,29 +109,43 @@ class PageCache:
                 await pending.wait()
                 entry = self.entries.get(key)
             if entry is not None:  # stale while it is being refreshed, or just refreshed
-                await self._send(entry, if_none_match, send)
+                await self._send(entry, if_none_match, coding, send)
                 return
             # That render was not cacheable (an error, a cookie): this request renders its own.
-            await self._fill(key, scope, receive, send, if_none_match)
+            await self._fill(key, scope, receive, send, if_none_match, coding)
             return
         event = self.filling[key] = asyncio.Event()
         try:
-            await self._fill(key, scope, receive, send, if_none_match)
+            await self._fill(key, scope, receive, send, if_none_match, coding)
         finally:
             del self.filling[key]
             event.set()
 
-    async def _send(self, entry: _Entry, if_none_match: bytes | None, send: Send) -> None:
-        if if_none_match is not None and entry.etag in (t.strip() for t in if_none_match.split(b",")):
-            kept = [(k, v) for k, v in entry.headers if k not in (b"content-length", b"content-type")]
+    def _representation(self, entry: _Entry, coding: str | None) -> tuple[list[tuple[bytes, bytes]], bytes]:
+        if not compressible(entry.headers, len(entry.body)):
+            return entry.headers, entry.body
+        if coding is None:
+            return with_vary(entry.headers), entry.body
+        variant = entry.variants.get(coding)
+        if variant is None:
+            body = compress(entry.body, coding)
+            variant = entry.variants[coding] = (encoded(entry.headers, body, coding), body)
+            self.size += len(body)
+        return variant
+
+    async def _send(self, entry: _Entry, if_none_match: bytes | None, coding: str | None, send: Send) -> None:
+        headers, body = self._representation(entry, coding)
+        if if_none_match is not None and weak_match(if_none_match, entry.etag):
+            kept = [(k, v) for k, v in headers
+                    if k not in (b"content-length", b"content-type", b"content-encoding")]
             await send({"type": "http.response.start", "status": 304, "headers": kept})
             await send({"type": "http.response.body", "body": b""})
             return
-        await send({"type": "http.response.start", "status": entry.status, "headers": entry.headers})
-        await send({"type": "http.response.body", "body": entry.body})
+        await send({"type": "http.response.start", "status": entry.status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
 
     async def _fill(self, key: bytes, scope: Scope, receive: Receive, send: Send,
-                    if_none_match: bytes | None) -> None:
+                    if_none_match: bytes | None, coding: str | None) -> None:
         start: Message | None = None
         chunks: list[bytes] = []
         ttl = 0.0
@@ -145,7 +166,7 @@ class PageCache:
             if not message.get("more_body", False):
                 entry = self._entry(start, b"".join(chunks), ttl)
                 self._store(key, entry)
-                await self._send(entry, if_none_match, send)
+                await self._send(entry, if_none_match, coding, send)
 
         await self.app(scope, receive, capture)
 
@@ -203,9 +224,13 @@ class PageCache:
             return  # one huge page must not flush everything else
         old = self.entries.pop(key, None)
         if old is not None:
-            self.size -= len(old.body)
+            self.size -= _size(old)
         self.entries[key] = entry
         self.size += len(entry.body)
         while self.size > self.max_bytes and self.entries:
             _, evicted = self.entries.popitem(last=False)
-            self.size -= len(evicted.body)
+            self.size -= _size(evicted)
+
+
+def _size(entry: _Entry) -> int:
+    return len(entry.body) + sum(len(body) for _, body in entry.variants.values())
