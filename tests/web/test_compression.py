@@ -2,8 +2,10 @@
 ``dailypapers serve``, raw bytes decoded with gzip/brotli, ETags and 304s through the page cache,
 and headless Chromium (which asks for br)."""
 
-import datetime as dt
 import gzip
+from collections.abc import Iterator
+from contextlib import ExitStack
+from dataclasses import dataclass
 
 import brotli
 import httpx
@@ -11,33 +13,57 @@ import pytest
 
 from dailypapers.services import sessions
 from dailypapers.services.imports import import_seeds
+from dailypapers.settings import Settings
+from dailypapers.store.db import Database
 from dailypapers.web.auth import COOKIE
 from dailypapers.web.compression import MIN_SIZE, negotiate
-from tests.conftest import SEEDS
-from tests.factories import make_paper, make_user
+from tests.conftest import BACKEND, MODEL_CACHE, SEEDS, migrated_sqlite_url
+from tests.factories import make_user
+from tests.server import running_server
 
 DAY = "/papers/date/2025-11-20"
 
 
-@pytest.fixture
-def site(live_server, db):
-    import_seeds(db=db, paths=SEEDS, year=2025)
-    return live_server
+@dataclass
+class Site:
+    url: str
+    member_token: str
+
+
+@pytest.fixture(scope="module")
+def site(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    """One server for the module (the seed pages and a signed-in member); the tests only read."""
+    tmp = tmp_path_factory.mktemp("compression")
+    with ExitStack() as stack:
+        if BACKEND == "postgres":
+            url = stack.enter_context(request.getfixturevalue("pg_databases").database())
+        else:
+            url = migrated_sqlite_url(request.getfixturevalue("sqlite_template"), tmp / "site.db")
+        database = Database(url)
+        stack.callback(database.dispose)
+        with database.session() as db:
+            import_seeds(db=db, paths=SEEDS, year=2025)
+            member = make_user(db, username="reader")
+            token = sessions.start_session(db=db, user_id=member.id, days=1)
+        settings = Settings(database_url=url, environment="test", data_dir=tmp / "var",
+                            load_sample=False, search_model_cache_dir=MODEL_CACHE)
+        yield Site(stack.enter_context(running_server(settings)), token)
 
 
 def _wire(url: str, encoding: str, **headers: str) -> tuple[httpx.Response, bytes]:
     """The response and its body exactly as it came over the wire (not decoded)."""
-    with httpx.Client(timeout=30) as client:
-        with client.stream("GET", url, headers={"accept-encoding": encoding, **headers}) as response:
-            raw = b"".join(response.iter_raw())
+    with httpx.Client(timeout=30) as client, \
+            client.stream("GET", url, headers={"accept-encoding": encoding, **headers}) as response:
+        raw = b"".join(response.iter_raw())
     return response, raw
 
 
 @pytest.mark.parametrize("coding, decode", [("gzip", gzip.decompress), ("br", brotli.decompress)])
 def test_pages_json_and_feeds_come_compressed_and_decode_to_the_same_bytes(site, coding, decode):
+    base = site.url
     for path in (DAY, "/api/daily_papers", "/feeds/latest.rss", "/papers/trending"):
-        plain, plain_raw = _wire(site + path, "identity")
-        packed, packed_raw = _wire(site + path, coding)
+        plain, plain_raw = _wire(base + path, "identity")
+        packed, packed_raw = _wire(base + path, coding)
         assert plain.status_code == packed.status_code == 200, path
         assert "content-encoding" not in plain.headers
         assert packed.headers["content-encoding"] == coding
@@ -48,14 +74,14 @@ def test_pages_json_and_feeds_come_compressed_and_decode_to_the_same_bytes(site,
 
 
 def test_brotli_is_preferred_and_refused_codings_are_not_used(site):
-    assert _wire(site + DAY, "gzip, deflate, br, zstd")[0].headers["content-encoding"] == "br"
-    assert _wire(site + DAY, "br;q=0, gzip")[0].headers["content-encoding"] == "gzip"
-    refused = _wire(site + DAY, "gzip;q=0, br;q=0")[0]
+    assert _wire(site.url + DAY, "gzip, deflate, br, zstd")[0].headers["content-encoding"] == "br"
+    assert _wire(site.url + DAY, "br;q=0, gzip")[0].headers["content-encoding"] == "gzip"
+    refused = _wire(site.url + DAY, "gzip;q=0, br;q=0")[0]
     assert "content-encoding" not in refused.headers and refused.status_code == 200
 
 
 def test_small_responses_stay_as_they_are(site):
-    response, raw = _wire(site + "/healthz", "gzip")
+    response, raw = _wire(site.url + "/healthz", "gzip")
     assert len(raw) < MIN_SIZE and "content-encoding" not in response.headers
     assert raw == b'{"status":"ok"}'
 
@@ -63,23 +89,21 @@ def test_small_responses_stay_as_they_are(site):
 def test_a_compressed_copy_revalidates_with_304(site):
     """The page cache's ETag is strong for the plain body and weak for compressed copies; both
     validators match the page, whichever encoding the revalidation asks for."""
-    plain = _wire(site + DAY, "identity")[0]
-    packed = _wire(site + DAY, "gzip")[0]
+    plain = _wire(site.url + DAY, "identity")[0]
+    packed = _wire(site.url + DAY, "gzip")[0]
     strong = plain.headers["etag"]
     assert strong.startswith('"') and packed.headers["etag"] == "W/" + strong
     for encoding, validator in [("gzip", packed.headers["etag"]), ("gzip", strong),
                                 ("identity", packed.headers["etag"]), ("br", strong)]:
-        again, raw = _wire(site + DAY, encoding, **{"if-none-match": validator})
+        again, raw = _wire(site.url + DAY, encoding, **{"if-none-match": validator})
         assert again.status_code == 304 and raw == b"", (encoding, validator)
         assert "content-encoding" not in again.headers
         assert "accept-encoding" in again.headers["vary"].lower()
-    assert _wire(site + DAY, "gzip", **{"if-none-match": 'W/"other"'})[0].status_code == 200
+    assert _wire(site.url + DAY, "gzip", **{"if-none-match": 'W/"other"'})[0].status_code == 200
 
 
-def test_signed_in_pages_are_compressed_and_stay_private(site, db):
-    member = make_user(db, username="reader")
-    token = sessions.start_session(db=db, user_id=member.id, days=1)
-    response, raw = _wire(site + DAY, "gzip", cookie=f"{COOKIE}={token}")
+def test_signed_in_pages_are_compressed_and_stay_private(site):
+    response, raw = _wire(site.url + DAY, "gzip", cookie=f"{COOKIE}={site.member_token}")
     assert response.headers["content-encoding"] == "gzip"
     page = gzip.decompress(raw).decode()
     assert "reader" in page and 'class="vote-form"' in page
@@ -90,22 +114,21 @@ def test_signed_in_pages_are_compressed_and_stay_private(site, db):
 
 def test_head_reports_the_compressed_length(site):
     with httpx.Client(timeout=30) as client:
-        head = client.head(site + DAY, headers={"accept-encoding": "gzip"})
-    _, raw = _wire(site + DAY, "gzip")
+        head = client.head(site.url + DAY, headers={"accept-encoding": "gzip"})
+    _, raw = _wire(site.url + DAY, "gzip")
     assert head.status_code == 200 and head.headers["content-encoding"] == "gzip"
     assert int(head.headers["content-length"]) == len(raw)
 
 
 @pytest.mark.browser
-def test_chromium_reads_brotli_pages(browser, live_server, db):
-    make_paper(db, title="A paper read through brotli", featured_on=dt.date(2025, 1, 9),
-               abstract="Long enough to be worth compressing. " * 40)
+def test_chromium_reads_brotli_pages(browser, site):
     context = browser.new_context(java_script_enabled=False)
     page = context.new_page()
-    response = page.goto(f"{live_server}/papers/date/2025-01-09")
+    response = page.goto(site.url + DAY)
     assert response is not None and response.status == 200
     assert response.headers["content-encoding"] == "br"
-    assert page.get_by_role("link", name="A paper read through brotli").is_visible()
+    title = "Gated Attention for Large Language Models: Non-linearity, Sparsity, and Attention-Sink-Free"
+    assert page.get_by_role("link", name=title).first.is_visible()
     context.close()
 
 

@@ -19,7 +19,7 @@ import gzip
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-import brotli
+import brotli  # type: ignore[import-untyped]  # (no stubs shipped)
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
