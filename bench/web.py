@@ -172,7 +172,8 @@ def _ms(text: str) -> float:
 
 def run_wrk(url: str, seconds: int, connections: int, headers: dict[str, str] | None = None) -> dict[str, float]:
     options = [f"--header={k}: {v}" for k, v in (headers or {}).items()]
-    out = subprocess.run(["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", *options, url],
+    out = subprocess.run(["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--timeout", "30s", "--latency",
+                          *options, url],
                          capture_output=True, text=True, check=True).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
     latency = dict(re.findall(r"^\s*(50|99)(?:\.0+)?%\s+([\d.]+(?:us|ms|s))\s*$", out, re.M))
@@ -305,7 +306,7 @@ def main() -> None:
                         for server in servers:
                             server.__enter__()
                         for name, path in urls.items():
-                            for (version, _), server in zip(versions, servers):
+                            for (version, _), server in zip(versions, servers, strict=True):
                                 warm_up(server.url + path, workers, headers)
                                 result = load(server.url + path, args.seconds, args.connections, headers)
                                 row = {"mode": mode, "workers": workers, "endpoint": name, "version": version,
@@ -346,7 +347,8 @@ def print_table(report: dict[str, object]) -> None:
         cells = [f"{by_version[v]['requests_per_s']:,.0f} req/s ({by_version[v]['p50_ms']:.1f} / "
                  f"{by_version[v]['p99_ms']:.0f} ms)" if v in by_version else "" for v in versions]
         ratio = ""
-        if len(versions) == 2 and all(v in by_version for v in versions):
+        if len(versions) == 2 and all(v in by_version for v in versions) \
+                and by_version[versions[0]]["requests_per_s"] > 0:
             ratio = f" | ×{by_version[versions[1]]['requests_per_s'] / by_version[versions[0]]['requests_per_s']:.1f}"
         print(f"| {mode} | {workers} | {page} | " + " | ".join(cells) + ratio + " |")
 
