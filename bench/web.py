@@ -152,6 +152,10 @@ class Server:
                 time.sleep(0.2)
         raise RuntimeError("server did not start")
 
+    def log_tail(self, lines: int = 40) -> str:
+        self.log.seek(0)
+        return "\n".join(self.log.read().decode(errors="replace").splitlines()[-lines:])
+
     def __exit__(self, *exc: object) -> None:
         self.proc.terminate()
         try:
@@ -307,8 +311,12 @@ def main() -> None:
                             server.__enter__()
                         for name, path in urls.items():
                             for (version, _), server in zip(versions, servers, strict=True):
-                                warm_up(server.url + path, workers, headers)
-                                result = load(server.url + path, args.seconds, args.connections, headers)
+                                try:
+                                    warm_up(server.url + path, workers, headers)
+                                    result = load(server.url + path, args.seconds, args.connections, headers)
+                                except Exception:
+                                    print(f"{version} failed on {path}; its log ends:\n{server.log_tail()}")
+                                    raise
                                 row = {"mode": mode, "workers": workers, "endpoint": name, "version": version,
                                        "load_average": [round(x, 2) for x in os.getloadavg()], **result}
                                 report["results"].append(row)  # type: ignore[attr-defined]

@@ -102,7 +102,7 @@ class PageCache:
             task = asyncio.create_task(self._refresh(key, scope, refreshed))
             self._refreshing.add(task)
             task.add_done_callback(self._refreshing.discard)
-            await self._send(entry, if_none_match, send)
+            await self._send(entry, if_none_match, coding, send)
             return
         if pending is not None:
             if entry is None:
