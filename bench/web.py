@@ -104,7 +104,9 @@ with database.session() as db:
         for key in sys.argv[2:]:
             votes.upvote(db=db, user_id=user.id, paper_key=key)
         db.commit()
-    print(sessions.start_session(db=db, user_id=user.id, days=1))
+    token = sessions.start_session(db=db, user_id=user.id, days=1)
+    db.commit()
+    print(token)
 """
     out = subprocess.run([sys.executable, "-c", code, f"sqlite:///{db_path}", *upvoted],
                          capture_output=True, text=True, check=True,
