@@ -15,7 +15,7 @@ burst, with the dataset size, the machine and its load average.
 
     python bench/burst.py --backend sqlite --members 200 --mode all
     python bench/burst.py --backend postgres --members 200 --mode all   # URL: --postgres-url or
-                                                                          # /work/pg-url.txt
+                                                  # DAILYPAPERS_TEST_POSTGRES_URL (docs/postgresql.md)
 
 ``tests/community/test_burst.py`` runs ``run_burst`` with 50 members on the test backend and
 asserts 0 x 5xx and exact counts (no timing asserts).
@@ -384,7 +384,10 @@ def fresh_database(backend: str, workdir: Path, postgres_url: str | None) -> Ite
         return
     from sqlalchemy import create_engine, make_url, text
 
-    admin_url = postgres_url or Path("/work/pg-url.txt").read_text().strip()
+    admin_url = postgres_url or os.environ.get("DAILYPAPERS_TEST_POSTGRES_URL", "")
+    if not admin_url:
+        raise SystemExit("--backend postgres needs --postgres-url or DAILYPAPERS_TEST_POSTGRES_URL "
+                         "(a server with pgvector; see docs/postgresql.md)")
     name = f"burst_bench_{os.getpid()}"
     admin = create_engine(Database(admin_url).url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
@@ -419,7 +422,7 @@ def _load_dataset(url: str, env: dict[str, str], dataset: Path) -> dict[str, Any
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--backend", choices=["sqlite", "postgres"], default="sqlite")
-    parser.add_argument("--postgres-url", help="an admin URL (default: /work/pg-url.txt)")
+    parser.add_argument("--postgres-url", help="an admin URL (default: $DAILYPAPERS_TEST_POSTGRES_URL)")
     parser.add_argument("--members", type=int, default=200)
     parser.add_argument("--mode", choices=[*ALL_MODES, "all"], default="all")
     parser.add_argument("--readers", type=int, default=8)
