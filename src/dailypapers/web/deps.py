@@ -2,26 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import Iterator
 
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
 from sqlalchemy.orm import Session
-from starlette.concurrency import run_in_threadpool
 
 
-async def get_db(request: Request) -> AsyncIterator[Session]:
-    """The route's session. async: creating a session does no I/O, and FastAPI runs a plain
-    generator dependency in worker threads (two round trips per request); a session still
-    holding a connection is closed in a worker thread, since that may talk to the database."""
-    session = request.app.state.db.session()
-    try:
+def get_db(request: Request) -> Iterator[Session]:
+    """The route's session. A plain generator on purpose: FastAPI closes it on its own one-thread
+    exit limiter, so a finished request gives its connection back even while every worker thread
+    is taken by requests waiting for one. (An async version that closed the session through the
+    worker-thread pool deadlocked that way under a burst of writers until the pool timed out: 503s.)"""
+    with request.app.state.db.session() as session:
         yield session
-    finally:
-        if session.in_transaction():
-            await run_in_threadpool(session.close)
-        else:
-            session.close()
 
 
 def templates_of(request: Request) -> Jinja2Templates:
