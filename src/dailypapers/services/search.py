@@ -208,7 +208,7 @@ def _browse(db: Session, request: SearchRequest) -> tuple[list[int], int]:
     if request.sort == "upvotes":
         stmt = stmt.order_by(Paper.upvotes.desc(), Paper.id.desc())
     else:  # newest, and relevance (nothing to be relevant to)
-        stmt = stmt.order_by(func.coalesce(Paper.published_at, DailyEntry.day).desc(), Paper.id.desc())
+        stmt = stmt.order_by(func.coalesce(Paper.published_at, DailyEntry.day).desc().nulls_last(), Paper.id.desc())
     return list(db.scalars(stmt.offset(start).limit(request.per_page))), total
 
 
