@@ -250,6 +250,7 @@ def test_a_curator_featuring_a_seed_paper_makes_its_day_real(db):
     entry = db.scalars(select(DailyEntry).where(DailyEntry.estimated)).first()
     curator = make_user(db, role=Role.CURATOR)
     feature(db=db, user=curator, paper_key=entry.paper.key, day=dt.date(2025, 12, 24))
+    db.commit()  # the curation route's transaction (services commit nothing)
     db.expire_all()
     assert (entry.day, entry.estimated) == (dt.date(2025, 12, 24), False)
     import_seeds(db=db, paths=SEEDS, year=2025)  # a seed re-import no longer moves it

@@ -27,7 +27,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dailypapers.services import sync_state
-from dailypapers.services.catalog import import_records
+from dailypapers.services.catalog import upsert_records
 from dailypapers.sources.arxiv_oai import OaiError, OaiPage, oai_set
 from dailypapers.sources.arxiv_oai_client import OaiClient, OaiUnavailable
 from dailypapers.sources.records import PaperRecord, Rejected
@@ -133,9 +133,12 @@ def _store_page(db: Session, *, source: str, page: OaiPage, wanted: frozenset[st
     kept = _to_feature(db, kept, categories=auto_feature, since=since) if auto_feature else kept
     sync_state.advance(db=db, source=source, cursor=checkpoint.encode(), newest=False)
     # One batch for the whole page, so the checkpoint commits with all of its papers.
-    part = import_records(db=db, records=kept, batch_size=len(kept) + 1)
-    if not kept:
+    part = upsert_records(db=db, records=kept, batch_size=len(kept) + 1)
+    try:
         db.commit()
+    except Exception:
+        db.rollback()
+        raise
     result.pages += 1
     result.fetched += len(page.records) + len(page.rejected) + page.deleted
     result.kept += len(kept)
