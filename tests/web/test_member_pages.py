@@ -103,6 +103,7 @@ def test_comment_counts_written_here_apart_from_the_source(client, db):
     paper = make_paper(db, num_comments=12)
     user = make_user(db)
     add_comment(db=db, user_id=user.id, paper_key=paper.key, body="Here")
+    db.commit()  # the comment route's transaction (services commit nothing)
     page = client.get(f"/papers/{paper.key}").text
     assert re.search(r"Comments <span class=\"muted\">\(<span [^>]*>1</span>\)", page)
     assert "12 comments on the source site" in page
