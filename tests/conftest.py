@@ -30,7 +30,7 @@ BACKEND = os.environ.get("DAILYPAPERS_TEST_BACKEND", "sqlite")
 POSTGRES_URL = os.environ.get("DAILYPAPERS_TEST_POSTGRES_URL", "")
 # Settings refuse the default secret outside development; every test process (and the servers it
 # starts, which inherit the environment) signs with this one.
-os.environ.setdefault("DAILYPAPERS_SECRET_KEY", "test-only-secret-not-for-production")
+os.environ.setdefault("DAILYPAPERS_SECRET_KEY", "test-only-secret-not-for-production-0123456789abcdef")
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -32,10 +32,14 @@ def settings_env(settings: Settings) -> dict[str, str]:
 
 
 @contextmanager
-def running_server(settings: Settings, *, workers: int = 1, timeout: float = 180.0) -> Iterator[str]:
+def running_server(settings: Settings, *, workers: int = 1, timeout: float = 180.0,
+                   base_url: bool = True) -> Iterator[str]:
+    """``base_url=False`` leaves DAILYPAPERS_BASE_URL unset (``serve`` then derives it)."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     env = settings_env(settings.model_copy(update={"base_url": url}))
+    if not base_url:
+        del env["DAILYPAPERS_BASE_URL"]
     # Output goes to a file, not a pipe: a pipe nobody reads fills up (the console mailer prints
     # every mail) and then blocks the server's next write, and with it the request.
     log = tempfile.TemporaryFile()  # noqa: SIM115 - closed in the finally below

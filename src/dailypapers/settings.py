@@ -11,6 +11,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from dailypapers.schedule import Schedule
 
 DEFAULT_SECRET = "dailypapers-development-secret-change-me"
+# 32 characters of a random token are ~190 bits; anything shorter is guessable offline from one
+# signed cookie or mail link.
+MIN_SECRET_LENGTH = 32
 
 
 class Settings(BaseSettings):
@@ -28,7 +31,20 @@ class Settings(BaseSettings):
     )
     secret_key: str = Field(DEFAULT_SECRET, description="Signs sessions, CSRF tokens and mail links.")
     base_url: str = Field(
-        "http://127.0.0.1:8000", description="Public URL of the site, used in feeds and mails."
+        "http://127.0.0.1:8000",
+        description="Public URL of the site: every absolute URL (API Link headers, feeds, mails, "
+        "Markdown) is built from it, never from the request's Host header. `serve` without it "
+        "uses http://HOST:PORT of its --host/--port.",
+    )
+    trusted_proxies: str = Field(
+        "", description="Comma-separated addresses or networks (CIDR) of reverse proxies whose "
+        "X-Forwarded-For/-Proto headers are believed (uvicorn's forwarded_allow_ips); empty: none, "
+        "the client is the TCP peer.",
+    )
+    max_body_bytes: int = Field(
+        1_048_576, ge=1024, le=2**31,
+        description="Largest request body accepted (JSON, forms); a longer one is refused with 413 "
+        "while it streams in, before authentication.",
     )
     site_name: str = Field("Daily Papers", description="Shown in the header and in feeds.")
     data_dir: Path = Field(
@@ -224,6 +240,13 @@ class Settings(BaseSettings):
     )
 
     @model_validator(mode="after")
+    def _refuse_short_secret(self) -> Settings:
+        if len(self.secret_key) < MIN_SECRET_LENGTH:
+            raise ValueError(f"DAILYPAPERS_SECRET_KEY must have at least {MIN_SECRET_LENGTH} characters "
+                             "(e.g. python -c 'import secrets; print(secrets.token_urlsafe(32))')")
+        return self
+
+    @model_validator(mode="after")
     def _refuse_default_secret(self) -> Settings:
         if self.environment != "development" and self.secret_key == DEFAULT_SECRET:
             raise ValueError(
@@ -253,6 +276,10 @@ class Settings(BaseSettings):
     def categories(value: str) -> list[str]:
         """A comma-separated category setting → its categories, in order, without repeats."""
         return list(dict.fromkeys(c.strip() for c in value.split(",") if c.strip()))
+
+    @property
+    def uses_https(self) -> bool:
+        return self.base_url.lower().startswith("https://")
 
     @property
     def is_sqlite(self) -> bool:

@@ -40,6 +40,11 @@ class CliContext:
                 raise click.ClickException(f"invalid settings: {exc}") from exc
         return self._settings
 
+    def reload_settings(self) -> Settings:
+        """Read the settings again (after a command changed the environment its children read)."""
+        self._settings = None
+        return self.settings
+
     @property
     def db(self) -> Database:
         if self._db is None:

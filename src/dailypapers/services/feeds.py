@@ -45,6 +45,12 @@ def _utc(value: dt.datetime | None) -> dt.datetime | None:
     return value.replace(tzinfo=dt.UTC) if value is not None else None
 
 
+def feed_updated(cards: Sequence[PaperCard]) -> dt.datetime:
+    """When a feed last changed: its newest item's time (naive UTC; the epoch when empty)."""
+    times = [t for c in cards if (t := _utc(c.featured_at or c.published_at)) is not None]
+    return max(times, default=_EPOCH).replace(tzinfo=None)
+
+
 def build_feed(*, info: FeedInfo, cards: Sequence[PaperCard], fmt: FeedFormat, base_url: str) -> bytes:
     """The feed document (UTF-8 bytes) listing ``cards`` in the given order.
 
@@ -62,9 +68,9 @@ def build_feed(*, info: FeedInfo, cards: Sequence[PaperCard], fmt: FeedFormat, b
     fg.link(href=info.self_url, rel="self")
     fg.language("en")
     fg.generator("dailypapers")
-    times = [t for c in cards if (t := _utc(c.featured_at or c.published_at)) is not None]
-    fg.updated(max(times, default=_EPOCH))
-    fg.lastBuildDate(max(times, default=_EPOCH))
+    updated = _utc(feed_updated(cards))
+    fg.updated(updated)
+    fg.lastBuildDate(updated)
     for card in cards:
         url = f"{base}/papers/{card.key}"
         entry = fg.add_entry(order="append")

@@ -201,7 +201,10 @@ def _decode_cursor(cursor: str) -> tuple[dt.datetime | None, int]:
     try:
         text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         when, pid = text.split("|")
-        return (dt.datetime.fromisoformat(when) if when else None), int(pid)
+        paper_id = int(pid)
+        if not 0 <= paper_id < 2**63:  # the cursor holds a 64-bit id; the driver rejects others
+            raise ValueError("id out of range")
+        return (dt.datetime.fromisoformat(when) if when else None), paper_id
     except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
         raise CursorError(f"invalid cursor {cursor[:40]!r}") from exc
 

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from dailypapers.search.engine import SearchEngine
 from dailypapers.services.search import SearchFilters, SearchRequest, search_papers
 from dailypapers.services.daily import latest_day
-from dailypapers.services.feeds import FeedInfo, build_feed
+from dailypapers.services.feeds import FeedInfo, build_feed, feed_updated
 from dailypapers.services.papers import PaperCard
 from dailypapers.services.subscriptions import MAX_TOPIC, SubscriptionError, parse_topics
 from dailypapers.services.trending import WINDOW_DAYS, trending_clock
@@ -54,8 +54,9 @@ def new_matches(*, db: Session, engine: SearchEngine, query: str, as_of: dt.date
 
 
 def topic_feed(*, db: Session, settings: Settings, engine: SearchEngine, query: str,
-               now: dt.datetime | None = None) -> bytes:
-    """The Atom feed of a topic; raises ``SubscriptionError`` for an empty or invalid topic."""
+               now: dt.datetime | None = None) -> tuple[bytes, dt.datetime]:
+    """The Atom feed of a topic and when it last changed; raises ``SubscriptionError`` for an
+    empty or invalid topic."""
     topics = parse_topics([query])
     if not topics:
         raise SubscriptionError(f"Give a topic as ?q=… (at most {MAX_TOPIC} characters).")
@@ -67,4 +68,4 @@ def topic_feed(*, db: Session, settings: Settings, engine: SearchEngine, query: 
                     description=f"New papers matching “{topic}”",
                     page_url=f"{base}/search?{urlencode({'q': topic})}",
                     self_url=feed_url(base=base, query=topic))
-    return build_feed(info=info, cards=cards, fmt="atom", base_url=base)
+    return build_feed(info=info, cards=cards, fmt="atom", base_url=base), feed_updated(cards)

@@ -23,7 +23,7 @@ from dailypapers.web.openapi import install as install_openapi
 from dailypapers.web.rendering import make_templates, precompile_templates
 from dailypapers.web.routes import api, arxiv_new, docs, exports, feeds, pages, papers
 from dailypapers.web.routes import search as search_routes
-from dailypapers.web.security import RejectNul, SecurityHeaders
+from dailypapers.web.security import BodyLimit, RejectNul, SecurityHeaders
 from dailypapers.web import auth
 from dailypapers.web.routes import accounts, comments, curation, orgs_admin, submit, votes
 from dailypapers.web.routes import subscriptions as subscription_routes
@@ -91,8 +91,9 @@ def create_app(settings: Settings, database: Database | None = None, *,
     # Outside the cache: compresses what the cache did not (its hits come compressed already).
     app.add_middleware(Compress)
     app.add_middleware(RejectNul)
-    app.add_middleware(SecurityHeaders, remote_images=settings.remote_images)
+    app.add_middleware(SecurityHeaders, remote_images=settings.remote_images, hsts=settings.uses_https)
     app.add_middleware(HeadAsGet)
+    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)  # outermost: before anything reads
     return app
 
 

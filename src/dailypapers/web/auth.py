@@ -190,7 +190,7 @@ CSRF = [Depends(csrf_protect)]
 
 def set_session_cookie(response: Response, settings: Settings, token: str) -> None:
     response.set_cookie(COOKIE, token, max_age=settings.session_days * 86400, path="/",
-                        httponly=True, samesite="lax", secure=settings.base_url.startswith("https://"))
+                        httponly=True, samesite="lax", secure=settings.uses_https)
 
 
 def client_ip(request: Request) -> str:

@@ -28,6 +28,7 @@ import logging
 import re
 import time
 from collections import OrderedDict
+from email.utils import parsedate_to_datetime
 from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -234,3 +235,27 @@ class PageCache:
 
 def _size(entry: _Entry) -> int:
     return len(entry.body) + sum(len(body) for _, body in entry.variants.values())
+
+
+def etag_for(body: bytes) -> bytes:
+    """A strong validator of a body: equal bodies, equal tags (routes that set their own)."""
+    return b'"' + hashlib.blake2b(body, digest_size=12).hexdigest().encode() + b'"'
+
+
+def not_modified(*, if_none_match: bytes | None, if_modified_since: bytes | None,
+                 etag: bytes | None, last_modified: bytes | None) -> bool:
+    """Whether a GET with these conditional headers gets 304 (RFC 9110 §13.1.2, §13.1.3):
+    weak comparison, ``*`` matches any representation; If-Modified-Since only without
+    If-None-Match."""
+    if if_none_match is not None:
+        if if_none_match.strip() == b"*":
+            return True
+        return etag is not None and weak_match(if_none_match, etag)
+    if if_modified_since is None or last_modified is None:
+        return False
+    try:
+        since = parsedate_to_datetime(if_modified_since.decode("latin-1"))
+        modified = parsedate_to_datetime(last_modified.decode("latin-1"))
+    except (TypeError, ValueError, IndexError):
+        return False  # an unparsable date is ignored, as the RFC says
+    return modified <= since

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Annotated
 
-from fastapi import Request
+from fastapi import Form, Path, Request
 from fastapi.templating import Jinja2Templates
 from sqlalchemy.orm import Session
 
@@ -23,3 +24,11 @@ def templates_of(request: Request) -> Jinja2Templates:
     templates = request.app.state.templates
     assert isinstance(templates, Jinja2Templates)
     return templates
+
+
+# The largest id the databases store (ids are INTEGER: 32-bit on PostgreSQL): a larger number
+# names nothing, and handing one past 2**63 to the driver raises (OverflowError on SQLite)
+# instead of finding nothing. Ids from clients are checked against it (422 when out of range).
+MAX_ID = 2**31 - 1
+PathId = Annotated[int, Path(ge=1, le=MAX_ID, description="A numeric id.")]
+FormId = Annotated[int | None, Form(ge=1, le=MAX_ID)]

@@ -7,7 +7,9 @@ feeds.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping, Sequence
+from email.utils import format_datetime
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from dailypapers.settings import Settings
 from dailypapers.web import formatting
-from dailypapers.web.caching import public_cache_control
+from dailypapers.web.caching import etag_for, not_modified, public_cache_control
 from dailypapers.web.deps import templates_of
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -113,12 +115,29 @@ def render(request: Request, template: str, context: Mapping[str, Any], *, statu
 
 def body(request: Request, content: bytes | str, media_type: str, *,
          alternates: Sequence[Alternate] = (), headers: Mapping[str, str] | None = None,
-         db: Session | None = None) -> Response:
-    """A JSON, feed or Markdown body; public data, so any origin may read it. ``db``, the
-    request's session, is closed here, in the route's worker thread."""
+         db: Session | None = None, last_modified: dt.datetime | None = None) -> Response:
+    """A JSON, feed or Markdown body; public data, so any origin may read it.
+
+    It carries an ETag (and ``Last-Modified`` when given, naive UTC) and answers a matching
+    conditional GET with 304 even when the page cache is off or bypassed. ``db``, the request's
+    session, is closed here, in the route's worker thread.
+    """
     if db is not None:
         db.close()
-    response = Response(content=content, media_type=media_type, headers=dict(headers or {}))
+    raw = content.encode() if isinstance(content, str) else content
+    validators = {"etag": etag_for(raw).decode()}
+    if last_modified is not None:
+        validators["last-modified"] = format_datetime(last_modified.replace(tzinfo=dt.UTC), usegmt=True)
+    conditions = [request.headers.get(h) for h in ("if-none-match", "if-modified-since")]
+    if request.method in ("GET", "HEAD") and not_modified(
+            if_none_match=conditions[0].encode("latin-1") if conditions[0] is not None else None,
+            if_modified_since=conditions[1].encode("latin-1") if conditions[1] is not None else None,
+            etag=validators["etag"].encode(), last_modified=validators.get("last-modified", "").encode()
+            or None):
+        response = Response(status_code=304, headers={**dict(headers or {}), **validators})
+    else:
+        response = Response(content=raw, media_type=media_type,
+                            headers={**dict(headers or {}), **validators})
     response.headers["access-control-allow-origin"] = "*"
     _cache(response, request.app.state.settings)
     if alternates:

@@ -4,6 +4,8 @@ them), and /docs loads its own from /static."""
 
 from __future__ import annotations
 
+from starlette.exceptions import HTTPException
+
 from dailypapers.web.caching import ASGIApp, Message, Receive, Scope, Send
 
 CSP = (
@@ -14,6 +16,7 @@ CSP = (
 # Swagger UI sets style attributes from its script; it still runs no inline script.
 DOCS_CSP = CSP.replace("style-src 'self'", "style-src 'self' 'unsafe-inline'")
 
+HSTS = b"max-age=31536000"
 HEADERS: list[tuple[bytes, bytes]] = [
     (b"x-content-type-options", b"nosniff"),
     (b"x-frame-options", b"DENY"),
@@ -26,13 +29,18 @@ HEADERS: list[tuple[bytes, bytes]] = [
 class SecurityHeaders:
     """Adds ``HEADERS`` and the CSP to every HTTP response (the app's own headers are kept)."""
 
-    def __init__(self, app: ASGIApp, *, docs_path: str = "/docs", remote_images: bool = False) -> None:
+    def __init__(self, app: ASGIApp, *, docs_path: str = "/docs", remote_images: bool = False,
+                 hsts: bool = False) -> None:
         self.app = app
         self.docs_path = docs_path
         # DAILYPAPERS_REMOTE_IMAGES: avatars and thumbnails that sources link to on other hosts.
         images = "img-src 'self' data: https:" if remote_images else "img-src 'self' data:"
         self.csp = CSP.replace("img-src 'self' data:", images).encode()
         self.docs_csp = DOCS_CSP.replace("img-src 'self' data:", images).encode()
+        # Only when the site's base URL is https: a browser that saw it over https never again
+        # tries plain http (no downgrade on a hostile network). Not sent for http sites, where it
+        # would be ignored anyway and misleading.
+        self.headers = [*HEADERS, (b"strict-transport-security", HSTS)] if hsts else HEADERS
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -43,7 +51,7 @@ class SecurityHeaders:
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 present = {k.lower() for k, _ in message["headers"]}
-                extra = [(k, v) for k, v in HEADERS if k not in present]
+                extra = [(k, v) for k, v in self.headers if k not in present]
                 if b"content-security-policy" not in present:
                     extra.append((b"content-security-policy", csp))
                 message["headers"] = [*message["headers"], *extra]
@@ -73,3 +81,56 @@ class RejectNul:
             await send({"type": "http.response.body", "body": body})
             return
         await self.app(scope, receive, send)
+
+
+class BodyTooLarge(HTTPException):
+    """Raised from ``receive`` once a body crosses the limit; rendered as 413 by the error handlers."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, f"the request body is larger than {limit:,} bytes")
+
+
+class BodyLimit:
+    """One limit for every request body, counted while it streams in.
+
+    A declared ``Content-Length`` over the limit is answered 413 before the app runs at all; a
+    chunked body is cut off at the first chunk that crosses it (FastAPI reads bodies before any
+    dependency runs, so this happens before authentication too). Either way at most ``limit``
+    bytes are held, and the 413 says ``Connection: close`` so that uvicorn stops reading instead
+    of draining the rest of a 400 MB upload.
+    """
+
+    def __init__(self, app: ASGIApp, *, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope["headers"]).get(b"content-length", b"")
+        if declared.isdigit() and int(declared) > self.limit:
+            body = b'{"error":"the request body is larger than %d bytes"}' % self.limit
+            await send({"type": "http.response.start", "status": 413,
+                        "headers": [(b"content-type", b"application/json"),
+                                    (b"content-length", str(len(body)).encode()),
+                                    (b"connection", b"close")]})
+            await send({"type": "http.response.body", "body": body})
+            return
+        seen = 0
+
+        async def counted() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.limit:
+                    raise BodyTooLarge(self.limit)
+            return message
+
+        async def closing(message: Message) -> None:
+            if message["type"] == "http.response.start" and message["status"] == 413:
+                message["headers"] = [*message["headers"], (b"connection", b"close")]
+            await send(message)
+
+        await self.app(scope, counted, closing)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Annotated, Literal
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import Response
@@ -92,8 +93,10 @@ def list_papers(
         raise HTTPException(404, str(exc)) from exc
     headers = {}
     if next_cursor is not None:
-        url = request.url.include_query_params(cursor=next_cursor, limit=limit)
-        headers["link"] = f'<{url}>; rel="next"'
+        # From the configured base URL, never the Host header: the response is cached publicly,
+        # and a forged Host would send every paginating client to another server.
+        base = request.app.state.settings.base_url.rstrip("/")
+        headers["link"] = f'<{base}/api/papers?{urlencode({"cursor": next_cursor, "limit": limit})}>; rel="next"'
     return body(request, schemas.papers_json(cards), JSON, headers=headers, db=db)
 
 

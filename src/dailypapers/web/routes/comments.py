@@ -14,7 +14,7 @@ from dailypapers.services.errors import Forbidden
 from dailypapers.store import Comment
 from dailypapers.web import inplace, schemas
 from dailypapers.web.auth import CSRF, ApiUser, CurrentUser, limit_by_user, render
-from dailypapers.web.deps import get_db
+from dailypapers.web.deps import MAX_ID, FormId, PathId, get_db
 from dailypapers.web.openapi import TOKEN, WRITE, PaperRef, link, responses
 
 router = APIRouter()
@@ -43,7 +43,7 @@ def _at(request: Request, db: Session, comment: Comment, said: str, *,
 @router.post("/papers/{key:path}/comments", dependencies=[*CSRF, limit_by_user(ratelimits.COMMENT_USER)])
 def post_comment(request: Request, key: str, db: DB, user: CurrentUser,
                  body: Annotated[str, Form()] = "",
-                 parent_id: Annotated[int | None, Form()] = None) -> Response:
+                 parent_id: FormId = None) -> Response:
     with db.begin():
         comment = comments.add_comment(db=db, user_id=user.id, paper_key=key, body=body,
                                        parent_id=parent_id)
@@ -51,7 +51,7 @@ def post_comment(request: Request, key: str, db: DB, user: CurrentUser,
 
 
 @router.get("/comments/{comment_id}/edit")
-def edit_page(request: Request, comment_id: int, db: DB, user: CurrentUser) -> Response:
+def edit_page(request: Request, comment_id: PathId, db: DB, user: CurrentUser) -> Response:
     comment = comments.get_comment(db=db, comment_id=comment_id)
     if comment.user_id != user.id:
         raise Forbidden("you can only change your own comments")
@@ -63,7 +63,7 @@ def edit_page(request: Request, comment_id: int, db: DB, user: CurrentUser) -> R
 
 
 @router.post("/comments/{comment_id}/edit", dependencies=CSRF)
-def edit_comment(request: Request, comment_id: int, db: DB, user: CurrentUser,
+def edit_comment(request: Request, comment_id: PathId, db: DB, user: CurrentUser,
                  body: Annotated[str, Form()] = "") -> Response:
     with db.begin():
         comment = comments.edit_comment(db=db, user=user, comment_id=comment_id, body=body)
@@ -71,7 +71,7 @@ def edit_comment(request: Request, comment_id: int, db: DB, user: CurrentUser,
 
 
 @router.post("/comments/{comment_id}/delete", dependencies=CSRF)
-def delete_comment(request: Request, comment_id: int, db: DB, user: CurrentUser) -> Response:
+def delete_comment(request: Request, comment_id: PathId, db: DB, user: CurrentUser) -> Response:
     with db.begin():
         comment = comments.delete_comment(db=db, user=user, comment_id=comment_id)
     return _at(request, db, comment, "Comment deleted.")
@@ -82,7 +82,7 @@ class CommentIn(BaseModel):
     # 0x1c-0x1f are stripped): a blank comment is refused here as the service refuses it.
     body: str = Field(description="Markdown text, not blank.", max_length=comments.MAX_BODY,
                       pattern=r"[^\s\x1c-\x1f]")
-    parent_id: int | None = Field(None, ge=1, le=2**31 - 1,  # ids are 32-bit on PostgreSQL
+    parent_id: int | None = Field(None, ge=1, le=MAX_ID,  # ids are 32-bit on PostgreSQL
                                   description="id of the comment this replies to (404 if there is none).")
 
 

@@ -12,7 +12,7 @@ from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from dailypapers.services import daily, orgs, trending
-from dailypapers.services.feeds import MEDIA_TYPES, FeedFormat, FeedInfo, build_feed
+from dailypapers.services.feeds import MEDIA_TYPES, FeedFormat, FeedInfo, build_feed, feed_updated
 from dailypapers.services.papers import PaperCard
 from dailypapers.services.periods import PeriodError, parse_period
 from dailypapers.store.base import utcnow
@@ -41,7 +41,8 @@ def feed_response(request: Request, *, title: str, description: str, page_path: 
     info = FeedInfo(title=title, description=description, page_url=f"{base}{page_path}",
                     self_url=f"{base}{request.url.path}"
                     + (f"?{request.url.query}" if request.url.query else ""))
-    return body(request, build_feed(info=info, cards=cards, fmt=fmt, base_url=base), MEDIA_TYPES[fmt])
+    return body(request, build_feed(info=info, cards=cards, fmt=fmt, base_url=base), MEDIA_TYPES[fmt],
+                last_modified=feed_updated(cards))
 
 
 @router.get("/latest.{fmt}")

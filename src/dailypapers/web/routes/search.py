@@ -215,8 +215,10 @@ def search_feed(
     result = _search(request, db, SearchRequest(q=q, filters=filters, sort="newest", per_page=FEED_ITEMS))
     site = request.app.state.settings.site_name
     query = request.url.query
-    return feed_response(request, title=f"{site}: search {q[:80]!r}" if q else f"{site}: search",
-                         description=f"Newest papers among the most relevant to {q[:200]!r}." if q
+    # The query goes in as text (typographic quotes, not repr()): feedgen escapes it for XML once;
+    # repr() had added a second, Python, escaping (it's -> it\'s) that readers showed as typed.
+    return feed_response(request, title=f"{site}: search “{q[:80]}”" if q else f"{site}: search",
+                         description=f"Newest papers among the most relevant to “{q[:200]}”." if q
                          else "Newest papers.", page_path=f"/search?{query}" if query else "/search",
                          cards=[hit.card for hit in result.hits], fmt=fmt)  # type: ignore[arg-type]
 

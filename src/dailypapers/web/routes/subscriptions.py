@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import zoneinfo
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, Response
@@ -22,6 +23,7 @@ from dailypapers.settings import Settings
 from dailypapers.services.ratelimits import Rule
 from dailypapers.web.auth import get_viewer, limit_by_ip
 from dailypapers.web.deps import get_db, templates_of
+from dailypapers.web.rendering import body
 
 router = APIRouter()
 DB = Annotated[Session, Depends(get_db)]
@@ -61,7 +63,8 @@ def _link_error(request: Request, exc: ServiceError) -> Response:
 
 def _manage_url(request: Request, sub: Any) -> str:
     token = subs.manage_token(secret=_settings(request).secret_key, subscription=sub)
-    return str(request.url_for("manage_page").include_query_params(token=token))
+    base = _settings(request).base_url.rstrip("/")
+    return f"{base}/subscriptions/manage?{urlencode({'token': token})}"
 
 
 def _member(request: Request) -> Any:
@@ -214,8 +217,9 @@ def unsubscribe_submit(request: Request, db: DB, token: TOKEN = "") -> Response:
 def topic_feed(request: Request, db: DB,
                q: Annotated[str, Query(max_length=1000)] = "") -> Response:
     try:
-        body = topics.topic_feed(db=db, settings=_settings(request),
-                                 engine=request.app.state.search, query=q)
+        content, updated = topics.topic_feed(db=db, settings=_settings(request),
+                                             engine=request.app.state.search, query=q)
     except subs.SubscriptionError as exc:
         return Response(exc.message + "\n", status_code=400, media_type="text/plain")
-    return Response(body, media_type="application/atom+xml; charset=utf-8")
+    # Like every feed: an ETag and Last-Modified, so readers polling it get 304s.
+    return body(request, content, "application/atom+xml; charset=utf-8", last_modified=updated)
