@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import itertools
+import re
+import threading
+import time
 from contextlib import ExitStack
 
 import httpx
+import psutil
 import pytest
-from sqlalchemy import inspect
+from sqlalchemy import inspect, select
 
-from dailypapers.services import accounts, comments
-from dailypapers.store import Role
+from dailypapers.services import accounts, comments, orgs_admin, sessions
+from dailypapers.store import Role, User
 from tests.community.conftest import start_site
 from tests.community.helpers import PASSWORD, csrf_from, log_in, post_form, sign_up
+from tests.digests.smtp_sink import SmtpSink
 from tests.factories import make_paper, make_user
 
 _n = itertools.count()
@@ -228,3 +234,198 @@ def test_failed_logins_across_accounts_from_one_address_are_throttled(request, t
         for attempt in range(10):
             assert log_in(http, f"nobody{attempt}", "wrong password").status_code == 400
         assert log_in(http, "nobody-else", "wrong password").status_code == 429
+
+
+# --- Probes of issue 10 (docs/reliability.md, "Probes") -------------------------------------
+
+def _server_process(site) -> psutil.Process:
+    port = site.url.rsplit(":", 1)[1]
+    for proc in psutil.Process().children(recursive=False):
+        if f"--port {port}" in " ".join(proc.cmdline()):
+            return proc
+    raise AssertionError(f"no server process on port {port}")
+
+
+@pytest.mark.parametrize("framing", ["content-length", "chunked"])
+@pytest.mark.parametrize("target", ["/api/submissions", "/login", "/api/papers/x/comments"])
+def test_a_400_mb_body_is_refused_with_413_while_it_streams_before_authentication(site, framing, target):
+    server = _server_process(site)
+    rss_before = server.memory_info().rss
+    total, chunk = 400 * 2**20, (b"a" if target == "/login" else b"{") * 2**20
+    sent = 0
+
+    def body():
+        nonlocal sent
+        while sent < total:
+            sent += len(chunk)
+            yield chunk
+
+    form = target == "/login"
+    headers = {"content-type": "application/x-www-form-urlencoded" if form else "application/json"}
+    if framing == "content-length":
+        headers["content-length"] = str(total)
+    with httpx.Client(base_url=site.url, timeout=60) as http:
+        response = http.post(target, content=body(), headers=headers)
+    assert response.status_code == 413  # not 401/403: no credentials were even looked at
+    assert sent < 100 * 2**20  # the server stopped reading long before the end
+    assert server.memory_info().rss - rss_before < 64 * 2**20
+    assert client(site).get("/healthz").status_code == 200
+
+
+def test_a_body_under_the_limit_still_reaches_the_route(site):
+    just_under = "x" * (site.settings.max_body_bytes - 200)
+    response = client(site).post("/api/submissions", json={"id": just_under})
+    assert response.status_code == 401  # read in full, then refused for want of a token
+
+
+@pytest.mark.parametrize("number", [2**63, 2**70, -(2**63) - 1])
+def test_integers_out_of_range_are_422_or_404_never_500(site, number):
+    p = paper(site)
+    http = member(site)
+    token = csrf_from(http.get(f"/papers/{p.key}").text)
+    answers = [
+        http.post(f"/papers/{p.key}/comments", data={"csrf_token": token, "body": "hi",
+                                                     "parent_id": str(number)}),
+        http.get(f"/comments/{number}/edit"),
+        http.post(f"/comments/{number}/edit", data={"csrf_token": token, "body": "x"}),
+        http.post(f"/comments/{number}/delete", data={"csrf_token": token}),
+        http.post(f"/account/tokens/{number}/revoke", data={"csrf_token": token}),
+        http.get("/api/papers", params={"cursor": base64.urlsafe_b64encode(
+            f"2025-01-01T00:00:00|{number}".encode()).decode().rstrip("=")}),
+    ]
+    with site.database.session() as db:
+        user = db.scalar(select(User).order_by(User.id.desc()))
+        _, raw = sessions.create_api_token(db=db, user_id=user.id, name="probe")
+        db.commit()
+    api = client(site)
+    api.headers["authorization"] = f"Bearer {raw}"
+    answers.append(api.post(f"/api/papers/{p.key}/comments", json={"body": "hi", "parent_id": number}))
+    assert [r.status_code for r in answers if r.status_code not in (404, 422)] == []
+    with site.database.session() as db:
+        assert comments.threads_for(db=db, paper_id=p.id) == []
+
+
+def test_x_forwarded_for_is_ignored_unless_the_peer_is_a_trusted_proxy(request, tmp_path):
+    with ExitStack() as stack:
+        site = start_site(stack, request, tmp_path)  # real limits, no trusted proxies
+        http = client(site)
+        for attempt in range(10):  # each from a "different address", says the header
+            forged = {"x-forwarded-for": f"203.0.113.{attempt}"}
+            token = csrf_from(http.get("/login").text)
+            response = http.post("/login", data={"login": f"nobody{attempt}", "password": "wrong password",
+                                                 "csrf_token": token}, headers=forged)
+            assert response.status_code == 400
+        assert log_in(http, "nobody-else", "wrong password").status_code == 429
+
+
+def test_x_forwarded_for_is_believed_from_a_configured_proxy(request, tmp_path):
+    with ExitStack() as stack:
+        site = start_site(stack, request, tmp_path, trusted_proxies="127.0.0.1")
+        http = client(site)
+        for attempt in range(10):
+            token = csrf_from(http.get("/login").text)
+            response = http.post("/login", data={"login": f"nobody{attempt}", "password": "wrong password",
+                                                 "csrf_token": token},
+                                 headers={"x-forwarded-for": "203.0.113.7"})
+            assert response.status_code == 400
+        token = csrf_from(http.get("/login").text)
+        data = {"login": "nobody-else", "password": "wrong password", "csrf_token": token}
+        assert http.post("/login", data=data, headers={"x-forwarded-for": "203.0.113.7"}).status_code == 429
+        # Another client behind the same proxy has its own budget.
+        assert http.post("/login", data=data, headers={"x-forwarded-for": "198.51.100.1"}).status_code == 400
+
+
+def _main_text(html: str) -> str:
+    """The page's main content, without the per-request CSRF tokens."""
+    main = html.split("<main", 1)[1].split("</main>", 1)[0]
+    return re.sub(r'value="[0-9a-f]{64}"', "", main)
+
+
+def test_a_reset_answers_the_same_for_any_address_and_mails_off_the_request_path(request, tmp_path):
+    release = threading.Event()
+    sink = SmtpSink(on_rcpt=lambda n, address: release.wait(60)).start()
+    try:
+        with ExitStack() as stack:
+            site = start_site(stack, request, tmp_path, rate_limit_scale=100, smtp_host="127.0.0.1",
+                              smtp_port=sink.port, smtp_security="none")
+            with site.database.session() as db:
+                make_user(db, email="known@example.org")
+            http = client(site)
+            http.timeout = httpx.Timeout(20)
+            # The SMTP server holds the mail: the page must not wait for it.
+            known = post_form(http, "/account/reset", "/account/reset", {"email": "known@example.org"})
+            unknown = post_form(http, "/account/reset", "/account/reset", {"email": "nobody@example.org"})
+            assert known.status_code == unknown.status_code == 200
+            assert _main_text(known.text) == _main_text(unknown.text)
+            assert sink.to("known@example.org") == []
+            release.set()
+            deadline = time.monotonic() + 30
+            while not sink.to("known@example.org") and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert "/account/reset/" in sink.to("known@example.org")[0].message.get_body(("plain",)).get_content()
+            assert sink.to("nobody@example.org") == []
+    finally:
+        release.set()
+        sink.stop()
+
+
+def test_changing_the_password_on_the_web_logs_out_other_browsers_and_revokes_tokens(site):
+    name = f"chg{next(_n)}"
+    with site.database.session() as db:
+        user = make_user(db, username=name)
+        _, raw = sessions.create_api_token(db=db, user_id=user.id, name="script")
+        db.commit()
+    here, elsewhere = client(site), client(site)
+    assert log_in(here, name).status_code == 303 and log_in(elsewhere, name).status_code == 303
+    api = client(site)
+    api.headers["authorization"] = f"Bearer {raw}"
+    p = paper(site)
+    assert api.post(f"/api/papers/{p.key}/upvote").status_code == 200
+    response = post_form(here, "/account", "/account/password",
+                         {"current_password": PASSWORD, "new_password": "an entirely new secret"})
+    assert response.status_code == 200 and "Password changed" in response.text
+    assert here.get("/account", follow_redirects=False).status_code == 200  # this browser goes on
+    assert elsewhere.get("/account", follow_redirects=False).status_code == 303  # logged out
+    assert api.post(f"/api/papers/{p.key}/upvote").status_code == 401
+
+
+def test_inviting_by_e_mail_reveals_nothing_and_the_invitee_joins_by_accepting(site):
+    admin = member(site)
+    handle = f"inv{next(_n)}"
+    assert post_form(admin, "/orgs/new", "/orgs/new", {"handle": handle, "name": "Invites"}).status_code == 303
+    invitee_name = f"inv{next(_n)}"
+    invitee = client(site)
+    assert sign_up(invitee, invitee_name).status_code == 303
+    members = f"/orgs/{handle}/members"
+    answers = []
+    for typed in (f"{invitee_name.lower()}@example.org", "nobody-at-all@example.org", invitee_name,
+                  "no-such-user"):
+        response = post_form(admin, members, members, {"invitee": typed, "role": "member"})
+        answers.append((response.status_code, response.headers.get("location")))
+        page = admin.get(members).text
+        assert invitee_name not in page  # not a member until they accept
+    assert len(set(answers)) == 1 and answers[0] == (303, f"{members}?invited=1")
+    # The invitee accepts from their invitations page and only then appears.
+    assert handle in invitee.get("/invitations").text
+    accepted = post_form(invitee, "/invitations", f"/orgs/{handle}/invitation", {"answer": "accept"})
+    assert accepted.status_code == 303
+    assert invitee_name in admin.get(members).text
+    assert post_form(invitee, "/invitations", f"/orgs/{handle}/invitation",
+                     {"answer": "accept"}).status_code == 404  # used up
+
+
+def test_the_last_admin_cannot_step_down_or_leave_over_the_web(site):
+    name, handle = f"solo{next(_n)}", f"solo{next(_n)}"
+    admin = client(site)
+    assert sign_up(admin, name).status_code == 303
+    assert post_form(admin, "/orgs/new", "/orgs/new", {"handle": handle, "name": "Solo"}).status_code == 303
+    members = f"/orgs/{handle}/members"
+    for action, data in ((f"{members}/{name}/role", {"role": "member"}), (f"{members}/{name}/remove", {}),
+                         (members, {"invitee": name, "role": "member"})):
+        post_form(admin, members, action, data)
+        with site.database.session() as db:
+            assert [(m.user.username, m.role) for m in orgs_admin.members(db=db, handle=handle)] == [
+                (name, "admin")], action
+    # The invitation to step down is refused when accepted, too.
+    response = post_form(admin, "/invitations", f"/orgs/{handle}/invitation", {"answer": "accept"})
+    assert response.status_code == 400

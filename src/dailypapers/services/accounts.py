@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from dailypapers.mail import MailError, MailSession, compose
 from dailypapers.mail.message import check_address
 from dailypapers.services.errors import Invalid, NotFound
-from dailypapers.store import LoginSession, PasswordReset, Role, User
+from dailypapers.store import ApiToken, LoginSession, PasswordReset, Role, User
 from dailypapers.store.base import utcnow
 from dailypapers.store.db import use_case
 
@@ -71,11 +71,26 @@ def check_email(email: str) -> str:
     return addr.lower()
 
 
+@functools.cache
+def _common_passwords() -> frozenset[str]:
+    """The 30,000 most common passwords of real leaks, as zxcvbn ships them (lower case).
+
+    Loaded on first use (a few MB), not at import time.
+    """
+    # zxcvbn ships no type information.
+    from zxcvbn.frequency_lists import FREQUENCY_LISTS  # type: ignore[import-untyped]
+
+    return frozenset(FREQUENCY_LISTS["passwords"])
+
+
 def check_password(password: str) -> str:
     if len(password) < MIN_PASSWORD:
         raise Invalid(f"a password has at least {MIN_PASSWORD} characters")
     if len(password) > MAX_PASSWORD:
         raise Invalid(f"a password has at most {MAX_PASSWORD} characters")
+    if password.casefold() in _common_passwords():
+        raise Invalid("that password is one of the most common ones (it is tried first by anyone "
+                      "guessing); choose another")
     return password
 
 
@@ -190,10 +205,32 @@ def reset_password(*, db: Session, token: str, new_password: str) -> User:
         raise Invalid("this reset link is invalid, used or expired; ask for a new one")
     user = db.get(User, row.user_id)
     assert user is not None  # FK with ON DELETE CASCADE
+    _replace_password(db, user, new_password)
+    return user
+
+
+def _replace_password(db: Session, user: User, new_password: str) -> None:
+    """Set a new password and end everything the old one opened: every login session, every API
+    token and every unused reset link (whoever knew the old password may have made some)."""
     user.password_hash = HASHER.hash(new_password)
     db.execute(delete(LoginSession).where(LoginSession.user_id == user.id))
+    db.execute(delete(ApiToken).where(ApiToken.user_id == user.id))
     db.execute(update(PasswordReset).where(PasswordReset.user_id == user.id,
-                                           PasswordReset.used_at.is_(None)).values(used_at=now))
+                                           PasswordReset.used_at.is_(None)).values(used_at=utcnow()))
+
+
+def change_password(*, db: Session, user_id: int, current_password: str, new_password: str) -> User:
+    """Change a password knowing the current one; ends every session and revokes every API token
+    of the account (the caller starts a new session for the browser that asked)."""
+    user = db.get(User, user_id)
+    if user is None:
+        raise NotFound("no such user")
+    try:
+        HASHER.verify(user.password_hash, current_password[:MAX_PASSWORD])
+    except (VerificationError, InvalidHashError) as exc:
+        raise Invalid("the current password is wrong") from exc
+    check_password(new_password)
+    _replace_password(db, user, new_password)
     return user
 
 

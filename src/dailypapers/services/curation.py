@@ -11,7 +11,7 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from dailypapers.services.errors import Forbidden, Invalid, NotFound
-from dailypapers.sources.records import normalize_title
+from dailypapers.sources.records import MAX_URL, is_http_url, normalize_title
 from dailypapers.store import Author, Comment, DailyEntry, Paper, PaperAuthor, Upvote, User
 from dailypapers.store.base import utcnow
 
@@ -63,8 +63,8 @@ def _url(value: str, field: str) -> str | None:
     text = value.strip()
     if not text:
         return None
-    if not text.startswith(("https://", "http://")) or len(text) > 500 or any(c.isspace() for c in text):
-        raise Invalid(f"{field} must be an http(s) URL of at most 500 characters")
+    if not is_http_url(text) or any(c.isspace() for c in text):
+        raise Invalid(f"{field} must be an http(s) URL of at most {MAX_URL} characters")
     return text
 
 

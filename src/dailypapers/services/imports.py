@@ -39,6 +39,11 @@ def import_parsed(*, db: Session, records: Iterable[PaperRecord], rejected: list
     return result
 
 
+def field_rejections(record: PaperRecord, source: str, line: int, *, prefix: str = "") -> list[Rejected]:
+    """The fields a parser dropped from an otherwise good record, as rejections at its line."""
+    return [Rejected(source, line, f"{prefix}{reason}") for reason in record.field_errors]
+
+
 def _read_text(path: Path) -> str:
     """The file as UTF-8 text; ``RecordError`` naming the line of the first invalid byte."""
     data = path.read_bytes()
@@ -92,9 +97,12 @@ def iter_jsonl(paths: Iterable[Path], rejected: list[Rejected]) -> Iterator[Pape
                 if not line.strip():
                     continue
                 try:
-                    yield parse_jsonl_line(line)
+                    record = parse_jsonl_line(line)
                 except RecordError as exc:
                     rejected.append(Rejected(str(path), number, str(exc)))
+                    continue
+                rejected += field_rejections(record, str(path), number)
+                yield record
 
 
 def import_jsonl(*, db: Session, paths: list[Path], batch_size: int = 1000,
@@ -167,9 +175,12 @@ def parse_hf_json_files(paths: list[Path]) -> tuple[list[PaperRecord], list[Reje
         try:
             for index, (line, item) in enumerate(_json_list_items(_read_text(path)), 1):
                 try:
-                    got.append(parse_hf_item(item))
+                    record = parse_hf_item(item)
                 except RecordError as exc:
                     bad.append(Rejected(str(path), line, f"item {index}: {exc}"))
+                    continue
+                got.append(record)
+                bad += field_rejections(record, str(path), line, prefix=f"item {index}: ")
         except _LineError as exc:
             rejected.append(Rejected(str(path), exc.line, str(exc)))
             continue

@@ -1,7 +1,8 @@
 """Organizations run by their members: create one, manage who belongs, and check membership.
 
-The creator becomes the organization's first admin; org admins (and site admins) add and remove
-members. Members may submit papers on the organization's behalf (the card shows its badge).
+The creator becomes the organization's first admin; org admins (and site admins) invite accounts
+by username or e-mail (the invitee joins by accepting), change roles and remove members; the last
+admin cannot leave or step down. Members may submit papers on the organization's behalf.
 Nothing here commits: each function runs in the caller's transaction (``with db.begin():``).
 """
 
@@ -15,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from dailypapers.services.accounts import find_user
 from dailypapers.services.errors import Conflict, Forbidden, Invalid, NotFound
-from dailypapers.store import Membership, Organization, User
+from dailypapers.store import Invitation, Membership, Organization, User
 from dailypapers.store.base import utcnow
 from dailypapers.store.memberships import ORG_ADMIN, ORG_MEMBER
 
@@ -97,6 +98,8 @@ def add_member(*, db: Session, actor: User, handle: str, username: str,
         membership = Membership(organization_id=org.id, user_id=user.id, role=role)
         db.add(membership)
     else:
+        if membership.role == ORG_ADMIN and role != ORG_ADMIN:
+            _keep_an_admin(db, org)
         membership.role = role
     try:
         db.flush()
@@ -105,20 +108,105 @@ def add_member(*, db: Session, actor: User, handle: str, username: str,
     return membership
 
 
+def invite(*, db: Session, actor: User, handle: str, invitee: str, role: str = ORG_MEMBER) -> None:
+    """Invite the account named by a username or an e-mail address; it joins when it accepts.
+
+    Returns nothing, on purpose: whether ``invitee`` names an account is not the inviter's to
+    learn (an e-mail address must not reveal a username), so the answer is the same either way.
+    Inviting a current member offers them the new role; accepting sets it.
+    """
+    org = get_org(db=db, handle=handle)
+    _require_manager(db, org, actor)
+    if role not in (ORG_ADMIN, ORG_MEMBER):
+        raise Invalid("a member's role is 'admin' or 'member'")
+    typed = invitee.strip()
+    if not typed or len(typed) > 254:
+        raise Invalid("give a username or an e-mail address")
+    user = find_user(db=db, login=typed)
+    if user is None or not user.is_active:
+        return
+    invitation = db.get(Invitation, (org.id, user.id))
+    if invitation is None:
+        db.add(Invitation(organization_id=org.id, user_id=user.id, role=role, invited_by=actor.id,
+                          created_at=utcnow()))
+    else:
+        invitation.role = role
+    try:
+        db.flush()
+    except IntegrityError as exc:  # invited twice at once: one invitation stands
+        raise Conflict("this account was just invited by someone else") from exc
+
+
+def invitations_for(*, db: Session, user_id: int) -> list[Invitation]:
+    """The invitations waiting for an account's answer, oldest first."""
+    return list(db.scalars(select(Invitation).where(Invitation.user_id == user_id)
+                           .order_by(Invitation.created_at)))
+
+
+def answer_invitation(*, db: Session, user: User, handle: str, accept: bool) -> Membership | None:
+    """Accept (join, or take the offered role) or decline an organization's invitation."""
+    org = get_org(db=db, handle=handle)
+    invitation = db.get(Invitation, (org.id, user.id))
+    if invitation is None:
+        raise NotFound(f"no invitation from {org.handle}")
+    db.delete(invitation)
+    membership = None
+    if accept:
+        membership = db.get(Membership, (org.id, user.id))
+        if membership is None:
+            membership = Membership(organization_id=org.id, user_id=user.id, role=invitation.role)
+            db.add(membership)
+        elif membership.role != invitation.role:
+            if membership.role == ORG_ADMIN:
+                _keep_an_admin(db, org)
+            membership.role = invitation.role
+    try:
+        db.flush()
+    except IntegrityError as exc:  # answered twice at once: the first answer stands
+        raise Conflict("this invitation was already answered") from exc
+    return membership
+
+
+def set_role(*, db: Session, actor: User, handle: str, username: str, role: str) -> Membership:
+    """Change a current member's role (members are public, so this is by username)."""
+    org = get_org(db=db, handle=handle)
+    _require_manager(db, org, actor)
+    if role not in (ORG_ADMIN, ORG_MEMBER):
+        raise Invalid("a member's role is 'admin' or 'member'")
+    user = find_user(db=db, login=username) if "@" not in username else None
+    membership = db.get(Membership, (org.id, user.id)) if user else None
+    if membership is None:
+        raise NotFound(f"{username!r} is not a member of {org.handle}")
+    if membership.role == ORG_ADMIN and role != ORG_ADMIN:
+        _keep_an_admin(db, org)
+    membership.role = role
+    return membership
+
+
 def remove_member(*, db: Session, actor: User, handle: str, username: str) -> None:
     org = get_org(db=db, handle=handle)
     _require_manager(db, org, actor)
-    user = find_user(db=db, login=username)
+    # By username only: an e-mail address here would tell who is behind it.
+    user = find_user(db=db, login=username) if "@" not in username else None
     membership = db.get(Membership, (org.id, user.id)) if user else None
     if membership is None:
         raise NotFound(f"{username!r} is not a member of {org.handle}")
     if membership.role == ORG_ADMIN:
-        admins = db.scalar(select(func.count()).select_from(Membership).where(
-            Membership.organization_id == org.id, Membership.role == ORG_ADMIN))
-        if admins == 1:
-            raise Invalid("an organization keeps at least one admin; add another admin first")
+        _keep_an_admin(db, org)
     db.delete(membership)
     db.flush()
+
+
+def _keep_an_admin(db: Session, org: Organization) -> None:
+    """Refuse to take away an admin when they are the last one (nobody could manage the org).
+
+    The admin rows are locked (PostgreSQL) so two admins demoting each other at once cannot
+    both see the other one still there.
+    """
+    admins = db.scalars(select(Membership.user_id).where(
+        Membership.organization_id == org.id, Membership.role == ORG_ADMIN).with_for_update()).all()
+    if len(admins) <= 1:
+        raise Invalid("an organization keeps at least one admin; make someone else an admin first")
 
 
 def members(*, db: Session, handle: str) -> list[Membership]:

@@ -101,7 +101,9 @@ def log_in(*, db: Session, login: str, password: str, ip: str, days: int, scale:
     with use_case(db):
         found = find_user(db=db, login=typed)
         # Count by account, however it was named (username or e-mail); unknown names by the text.
-        account = f"#{found.id}" if found is not None else typed
+        # The two kinds of key live in separate namespaces: a typed "#171" (or "id:171") must
+        # never count against account 171 — anyone could lock any account out by its id.
+        account = f"id:{found.id}" if found is not None else f"name:{typed}"
         ratelimits.check(db=db, rule=ratelimits.LOGIN_ACCOUNT, subject=account, scale=scale)
         ratelimits.check(db=db, rule=ratelimits.LOGIN_IP, subject=ip, scale=scale)
         user = authenticate(db=db, login=typed, password=password)

@@ -7,6 +7,7 @@ import hashlib
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 ARXIV_ID = re.compile(
     r"^(?:arxiv:)?(?P<id>\d{4}\.\d{4,5}|[a-z][a-z.\-]*(?:\.[A-Z]{2})?/\d{7})(?:v(?P<v>\d+))?$",
@@ -17,6 +18,26 @@ ARXIV_URL = re.compile(
     r"^https?://(?:www\.|export\.)?arxiv\.org/(?:abs|pdf|html)/(?P<rest>[^?#]+?)(?:\.pdf)?/?(?:[?#].*)?$",
     re.IGNORECASE,
 )
+
+
+LINK_FIELDS = ("github_repo", "project_page")
+MAX_URL = 500
+
+
+def is_http_url(text: str) -> bool:
+    """Whether a link may be stored and shown: http(s) with a host, no control characters.
+
+    Anything else (``javascript:``, ``data:``, ``//host``, relative paths) would become a live link
+    on the paper page, so it is refused wherever links come in (importers and curation). A space
+    is allowed (the HF dataset has ``https://github.com/ owner/repo``; browsers encode it).
+    """
+    if len(text) > MAX_URL or any(ord(c) < 32 or ord(c) == 127 for c in text):
+        return False
+    try:
+        parts = urlsplit(text)
+        return parts.scheme.lower() in ("http", "https") and bool(parts.hostname)
+    except ValueError:  # e.g. an unbalanced "[" in the host
+        return False
 
 
 @dataclass(frozen=True)
@@ -63,6 +84,22 @@ class PaperRecord:
     # ``featured_on`` is a guess (a seed card's date): it never replaces a day a source featured
     # the paper on, and any such day replaces it.
     featured_estimated: bool = False
+    # Why a field was dropped (e.g. a ``javascript:`` link); the importer reports each one as a
+    # rejection at the entry's line while the rest of the record is kept.
+    field_errors: list[str] = field(default_factory=list, init=False, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        for name in LINK_FIELDS:
+            value = getattr(self, name)
+            if value is None:
+                continue
+            text = str(value).strip()
+            if is_http_url(text):
+                setattr(self, name, text)
+            else:
+                setattr(self, name, None)
+                self.field_errors.append(f"{name} dropped: only http(s) URLs of at most "
+                                         f"{MAX_URL} characters are kept, not {text[:60]!r}")
 
     def public_key(self) -> str:
         return self.arxiv_id or self.key or seed_key(self.title)
@@ -154,7 +191,9 @@ def merge_records(older: PaperRecord, newer: PaperRecord) -> PaperRecord:
     if is_older_version(newer, older.version):
         older, newer = newer, older
     values = {}
-    for name in older.__dataclass_fields__:
+    for name, spec in older.__dataclass_fields__.items():
+        if not spec.init:
+            continue
         new_value = getattr(newer, name)
         values[name] = getattr(older, name) if new_value in (None, "", []) else new_value
     # An author's handle belongs to the author list it came with.

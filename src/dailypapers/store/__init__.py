@@ -6,7 +6,7 @@ from dailypapers.store.embeddings import Embedding
 from dailypapers.store.orgs import Organization
 from dailypapers.store.papers import Author, Paper, PaperAuthor
 from dailypapers.store.comments import Comment
-from dailypapers.store.memberships import Membership
+from dailypapers.store.memberships import Invitation, Membership
 from dailypapers.store.ratelimits import RateLimit
 from dailypapers.store.users import ApiToken, LoginSession, PasswordReset, Role, User
 from dailypapers.store.votes import Upvote
@@ -16,5 +16,6 @@ from dailypapers.store.sync_state import SyncState
 from dailypapers.store.pending import PendingSubmission
 
 __all__ = ["Base", "Author", "DailyEntry", "Embedding", "Organization", "Paper", "PaperAuthor",
-           "ApiToken", "Comment", "LoginSession", "Membership", "PasswordReset", "RateLimit", "Role",
-           "Upvote", "User", "Subscription", "Delivery", "SyncState", "PendingSubmission"]
+           "ApiToken", "Comment", "Invitation", "LoginSession", "Membership", "PasswordReset",
+           "RateLimit", "Role", "Upvote", "User", "Subscription", "Delivery", "SyncState",
+           "PendingSubmission"]

@@ -29,3 +29,26 @@ class Membership(Base):
 
     user: Mapped[User] = relationship(lazy="joined")
     organization: Mapped[Organization] = relationship(lazy="joined")
+
+
+class Invitation(Base):
+    """An organization's standing offer to one account; a Membership once the invitee accepts.
+
+    Nothing about it is public: the inviter is told the same whether or not the name or address
+    they typed belongs to an account, and the account appears among the members only after it
+    accepted.
+    """
+
+    __tablename__ = "org_invitations"
+
+    organization_id: Mapped[int] = mapped_column(
+        ForeignKey("organizations.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    role: Mapped[str] = mapped_column(String(16), default=ORG_MEMBER)
+    invited_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+    organization: Mapped[Organization] = relationship(lazy="joined")

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+import logging
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, BackgroundTasks, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
@@ -25,9 +26,10 @@ from dailypapers.web.auth import (
     safe_next,
     set_session_cookie,
 )
-from dailypapers.web.deps import get_db
+from dailypapers.web.deps import PathId, get_db
 
 router = APIRouter()
+log = logging.getLogger(__name__)
 DB = Annotated[Session, Depends(get_db)]
 NO_REFERRER = {"Referrer-Policy": "no-referrer"}
 
@@ -134,10 +136,31 @@ def create_token(request: Request, db: DB, user: CurrentUser,
 
 
 @router.post("/account/tokens/{token_id}/revoke", dependencies=CSRF)
-def revoke_token(request: Request, db: DB, user: CurrentUser, token_id: int) -> Response:
+def revoke_token(request: Request, db: DB, user: CurrentUser, token_id: PathId) -> Response:
     with db.begin():
         sessions.revoke_api_token(db=db, user_id=user.id, token_id=token_id)
     return RedirectResponse("/account", status_code=303)
+
+
+@router.post("/account/password", dependencies=CSRF)
+def change_password(request: Request, db: DB, user: CurrentUser,
+                    current_password: Annotated[str, Form()] = "",
+                    new_password: Annotated[str, Form()] = "") -> Response:
+    try:
+        with db.begin():
+            accounts.change_password(db=db, user_id=user.id, current_password=current_password,
+                                     new_password=new_password)
+            # Every session ended with the old password; this browser gets a fresh one.
+            token = sessions.start_session(db=db, user_id=user.id,
+                                           days=request.app.state.settings.session_days)
+    except Invalid as exc:
+        return render(request, "account/settings.html",
+                      {**_account(request, db, user), "password_error": exc.message}, status=400)
+    response = render(request, "account/message.html", {
+        "title": "Password changed", "message": "Your password is changed. Every other session "
+        "was logged out and every API token revoked.", "link": "/account"})
+    set_session_cookie(response, request.app.state.settings, token)
+    return response
 
 
 @router.get("/account/reset")
@@ -145,25 +168,36 @@ def reset_request_page(request: Request) -> Response:
     return render(request, "account/reset_request.html", {})
 
 
-@router.post("/account/reset", dependencies=[*CSRF, limit_by_ip(ratelimits.RESET_IP)])
-def reset_request(request: Request, db: DB, email: Annotated[str, Form()] = "") -> Response:
-    settings = request.app.state.settings
+def _mail_reset(app: Any, address: str) -> None:
+    """Look the address up and mail a reset link, after the response has gone out.
+
+    Off the request path, so the page answers in the same time whether or not an account has
+    this address (an insert and an SMTP dialogue would otherwise tell). A failure is logged.
+    """
+    settings = app.state.settings
     try:
-        with db.begin():  # counted even when the mail then fails
-            ratelimits.hit(db=db, rule=ratelimits.RESET_EMAIL, subject=email.strip(),
-                           scale=settings.rate_limit_scale)
-        with session_from_settings(settings) as mail:
-            accounts.send_password_reset(db=db, mailer=mail, email=email,
+        with app.state.db.session() as db, session_from_settings(settings) as mail:
+            accounts.send_password_reset(db=db, mailer=mail, email=address,
                                          base_url=settings.base_url, sender=settings.mail_from,
                                          site_name=settings.site_name,
                                          ttl_minutes=settings.password_reset_minutes)
+    except (MailError, ServiceError) as exc:
+        log.warning("password reset mail not sent: %s", exc)
+
+
+@router.post("/account/reset", dependencies=[*CSRF, limit_by_ip(ratelimits.RESET_IP)])
+def reset_request(request: Request, db: DB, background: BackgroundTasks,
+                  email: Annotated[str, Form()] = "") -> Response:
+    settings = request.app.state.settings
+    try:
+        address = accounts.check_email(email)
+        with db.begin():
+            ratelimits.hit(db=db, rule=ratelimits.RESET_EMAIL, subject=address,
+                           scale=settings.rate_limit_scale)
     except Invalid as exc:
         return render(request, "account/reset_request.html", {"error": exc.message, "email": email},
                       status=400)
-    except MailError as exc:
-        return render(request, "account/reset_request.html",
-                      {"error": f"The mail could not be sent; try again later. ({exc})", "email": email},
-                      status=503)
+    background.add_task(_mail_reset, request.app, address)
     return render(request, "account/message.html", {
         "title": "Check your mail",
         "message": "If an account uses that address, we sent it a link to choose a new password."})
@@ -187,5 +221,5 @@ def reset_password(request: Request, db: DB, token: str,
                       {"token": token, "usable": True, "error": exc.message}, status=400,
                       headers=NO_REFERRER)
     return render(request, "account/message.html", {
-        "title": "Password changed", "message": "Your password is changed and every session "
-        "was logged out. Log in with the new password.", "link": "/login"})
+        "title": "Password changed", "message": "Your password is changed, every session "
+        "was logged out and every API token revoked. Log in with the new password.", "link": "/login"})
