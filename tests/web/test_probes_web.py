@@ -4,6 +4,7 @@ header, conditional GETs on feeds, HSTS. (docs/reliability.md, "Probes".)"""
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import re
 
 import pytest
@@ -59,18 +60,23 @@ def test_feeds_and_markdown_links_ignore_the_host_header(settings, database, thr
 
 def test_a_feed_sends_last_modified_and_an_etag_and_honours_weak_and_star_validators(
         settings, database, three_papers):
-    for cache_seconds in (0, 5):  # answered by the route, and by the page cache
+    # identity: the route's own strong ETag; gzip: the compressed copy's weak one (web/compression.py).
+    for cache_seconds, coding in itertools.product((0, 5), ("identity", "gzip")):
+        # answered by the route, and by the page cache
         client = _client(settings, database, page_cache_seconds=cache_seconds)
+        client.headers["accept-encoding"] = coding
         for path in ("/feeds/date/2025-03-10.rss", "/feeds/latest.atom", "/topics/feed.atom?q=paper"):
             first = client.get(path)
             assert first.status_code == 200, path
             etag = first.headers["etag"]
-            assert etag.startswith('"'), path
+            strong = etag.removeprefix("W/")
+            assert strong.startswith('"'), path
+            assert etag == strong if coding == "identity" else etag == f"W/{strong}", (path, coding)
             modified = first.headers["last-modified"]
             assert modified.endswith(" GMT"), path
-            for validator in (etag, f"W/{etag}", f'"nope", W/{etag}', "*"):
+            for validator in (strong, f"W/{strong}", f'"nope", W/{strong}', "*"):
                 again = client.get(path, headers={"if-none-match": validator})
-                assert again.status_code == 304, (path, validator, cache_seconds)
+                assert again.status_code == 304, (path, validator, cache_seconds, coding)
                 assert again.content == b""
                 assert again.headers["etag"] == etag
             assert client.get(path, headers={"if-none-match": 'W/"nope"'}).status_code == 200

@@ -3,7 +3,9 @@
 A route opts in by sending ``Cache-Control: public, ..., s-maxage=N`` (``public_cache_control``);
 the cache then keeps the body for N seconds, like a reverse proxy would, and answers repeated
 requests without touching the database or the templates. It gives every cached response a strong
-ETag (a hash of the body) and answers ``If-None-Match`` with 304. It also compresses what it
+ETag (a hash of the body, unless the route set one) and answers ``If-None-Match`` with 304 — weak
+validators (``W/"…"``) and ``*`` included — and, without ``If-None-Match``, ``If-Modified-Since``
+against a ``Last-Modified`` the route sent. It also compresses what it
 serves (``web/compression.py``): each cached page once per encoding, on the first request that
 asks for it, so a hit costs no compression either.
 
@@ -28,9 +30,9 @@ import logging
 import re
 import time
 from collections import OrderedDict
-from email.utils import parsedate_to_datetime
 from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass, field
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 from dailypapers.web.compression import compress, compressible, encoded, negotiate, weak_match, with_vary
@@ -44,6 +46,10 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 _S_MAXAGE = re.compile(rb"s-maxage=(\d+)")
 log = logging.getLogger(__name__)
 
+# Conditional headers are this cache's business: the app renders the full 200 it can keep.
+_CONDITIONAL = (b"if-none-match", b"if-modified-since")
+Conditions = tuple[bytes | None, bytes | None]
+
 
 def public_cache_control(seconds: float) -> str:
     """The header value that lets browsers revalidate every time and shared caches keep ``seconds``."""
@@ -56,6 +62,7 @@ class _Entry:
     headers: list[tuple[bytes, bytes]]
     body: bytes
     etag: bytes
+    last_modified: bytes | None
     expires: float
     ttl: float
     # Compressed copies, made on first demand: encoding -> (headers, body).
@@ -89,13 +96,13 @@ class PageCache:
             await self.app(scope, receive, send)
             return
         key = scope["path"].encode() + b"?" + scope["query_string"]
-        if_none_match = headers.get(b"if-none-match")
+        conditions = (headers.get(b"if-none-match"), headers.get(b"if-modified-since"))
         coding = negotiate(headers.get(b"accept-encoding"))
         entry = self.entries.get(key)
         now = self.clock()
         if entry is not None and entry.expires > now:
             self.entries.move_to_end(key)
-            await self._send(entry, if_none_match, coding, send)
+            await self._send(entry, conditions, coding, send)
             return
         pending = self.filling.get(key)
         if entry is not None and pending is None and entry.expires + entry.ttl > now:
@@ -103,21 +110,21 @@ class PageCache:
             task = asyncio.create_task(self._refresh(key, scope, refreshed))
             self._refreshing.add(task)
             task.add_done_callback(self._refreshing.discard)
-            await self._send(entry, if_none_match, coding, send)
+            await self._send(entry, conditions, coding, send)
             return
         if pending is not None:
             if entry is None:
                 await pending.wait()
                 entry = self.entries.get(key)
             if entry is not None:  # stale while it is being refreshed, or just refreshed
-                await self._send(entry, if_none_match, coding, send)
+                await self._send(entry, conditions, coding, send)
                 return
             # That render was not cacheable (an error, a cookie): this request renders its own.
-            await self._fill(key, scope, receive, send, if_none_match, coding)
+            await self._fill(key, scope, receive, send, conditions, coding)
             return
         event = self.filling[key] = asyncio.Event()
         try:
-            await self._fill(key, scope, receive, send, if_none_match, coding)
+            await self._fill(key, scope, receive, send, conditions, coding)
         finally:
             del self.filling[key]
             event.set()
@@ -134,9 +141,10 @@ class PageCache:
             self.size += len(body)
         return variant
 
-    async def _send(self, entry: _Entry, if_none_match: bytes | None, coding: str | None, send: Send) -> None:
+    async def _send(self, entry: _Entry, conditions: Conditions, coding: str | None, send: Send) -> None:
         headers, body = self._representation(entry, coding)
-        if if_none_match is not None and weak_match(if_none_match, entry.etag):
+        if not_modified(if_none_match=conditions[0], if_modified_since=conditions[1],
+                        etag=entry.etag, last_modified=entry.last_modified):
             kept = [(k, v) for k, v in headers
                     if k not in (b"content-length", b"content-type", b"content-encoding")]
             await send({"type": "http.response.start", "status": 304, "headers": kept})
@@ -146,7 +154,7 @@ class PageCache:
         await send({"type": "http.response.body", "body": body})
 
     async def _fill(self, key: bytes, scope: Scope, receive: Receive, send: Send,
-                    if_none_match: bytes | None, coding: str | None) -> None:
+                    conditions: Conditions, coding: str | None) -> None:
         start: Message | None = None
         chunks: list[bytes] = []
         ttl = 0.0
@@ -167,19 +175,23 @@ class PageCache:
             if not message.get("more_body", False):
                 entry = self._entry(start, b"".join(chunks), ttl)
                 self._store(key, entry)
-                await self._send(entry, if_none_match, coding, send)
+                await self._send(entry, conditions, coding, send)
 
-        await self.app(scope, receive, capture)
+        unconditional = {**scope, "headers": [(k, v) for k, v in scope["headers"]
+                                              if k not in _CONDITIONAL]}
+        await self.app(unconditional, receive, capture)
 
     def _entry(self, start: Message, body: bytes, ttl: float) -> _Entry:
-        etag = b'"' + hashlib.blake2b(body, digest_size=12).hexdigest().encode() + b'"'
+        own = {k.lower(): v for k, v in start["headers"]}
+        etag = own.get(b"etag") or etag_for(body)  # the route's own validator, if it set one
         headers = [(k, v) for k, v in start["headers"] if k.lower() != b"etag"]
         headers.append((b"etag", etag))
-        return _Entry(start["status"], headers, body, etag, self.clock() + ttl, ttl)
+        return _Entry(start["status"], headers, body, etag, own.get(b"last-modified"),
+                      self.clock() + ttl, ttl)
 
     async def _refresh(self, key: bytes, scope: Scope, done: asyncio.Event) -> None:
         """Render ``key`` anew in the background (no client waits) and keep it if cacheable."""
-        headers = [(k, v) for k, v in scope["headers"] if k != b"if-none-match"]
+        headers = [(k, v) for k, v in scope["headers"] if k not in _CONDITIONAL]
         fresh_scope = {**scope, "headers": headers, "state": {}}
         start: Message | None = None
         chunks: list[bytes] = []
