@@ -110,7 +110,7 @@ with database.session() as db:
 """
     out = subprocess.run([sys.executable, "-c", code, f"sqlite:///{db_path}", *upvoted],
                          capture_output=True, text=True, check=True,
-                         env={**os.environ, "DAILYPAPERS_SECRET_KEY": "bench"}).stdout
+                         env={**os.environ, "DAILYPAPERS_SECRET_KEY": "bench-" + "0" * 32}).stdout
     return out.strip().splitlines()[-1]
 
 
@@ -125,7 +125,7 @@ class Server:
         extra = env or {}
         env = {k: v for k, v in os.environ.items() if not k.startswith("DAILYPAPERS_")}
         env.update(DAILYPAPERS_DATABASE_URL=database_url or f"sqlite:///{db_path}", DAILYPAPERS_LOAD_SAMPLE="false",
-                   DAILYPAPERS_ENVIRONMENT="production", DAILYPAPERS_SECRET_KEY="bench-" + os.urandom(8).hex(),
+                   DAILYPAPERS_ENVIRONMENT="production", DAILYPAPERS_SECRET_KEY="bench-" + os.urandom(16).hex(),
                    DAILYPAPERS_PAGE_CACHE_SECONDS=str(cache_seconds), DAILYPAPERS_BASE_URL=self.url,
                    DAILYPAPERS_DATA_DIR=str(db_path.parent / name))
         env.update(extra)  # may override the defaults above (a known secret key, say)
