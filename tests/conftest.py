@@ -161,9 +161,15 @@ def live_server(settings: Settings, database: Database):
         yield url
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
-    """Headless Debian Chromium driven by Playwright (never a downloaded browser)."""
+    """Headless Debian Chromium driven by Playwright (never a downloaded browser).
+
+    Module-scoped on purpose: Playwright's sync API keeps an asyncio loop running in the main
+    thread while it is open, so a session-scoped browser made every later ``asyncio.run`` /
+    ``anyio.run`` (the burst test, SDK clients) fail with "cannot be called from a running event
+    loop" depending on test order. Closing it with its module costs one Chromium start per module.
+    """
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
