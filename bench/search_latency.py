@@ -2,18 +2,19 @@
 
     .venv/bin/python bench/search_latency.py                      # 10k, 100k, 1M
     .venv/bin/python bench/search_latency.py --sizes 10000 100000 # smaller runs
+    .venv/bin/python bench/search_latency.py --sizes 1000000 --cache /path/to/cache  # build once, reuse
 
 Documents: the real 11,027 HF papers (title, abstract, authors) first, then synthetic papers whose
 words are drawn from the real abstracts' word frequencies (so BM25 meets realistic postings).
 Vectors: SYNTHETIC at every size — mixtures of two of the 183 real all-MiniLM-L6-v2 vectors shipped
 with the sample, plus noise (384 dimensions) — because embedding even the 11k real abstracts takes
-~15-30 minutes here. HNSW recall@10 against exact search is reported for them.
+~15-30 minutes here. The vector index's recall@10 against exact search is reported for them.
 Query vectors are real: every dense and hybrid query is embedded by the product's query model
 (onnxruntime), and that time is included.
 
 Each size runs in its own child process (so peak memory belongs to it) and uses the product's
 classes: ``KeywordIndex.rebuild_from``, ``VectorIndex.build_from`` (exact up to
-search_exact_vectors_max, HNSW above) and ``ranking.rank_query`` for hybrid = BM25 + embedding +
+search_exact_vectors_max, IVF above) and ``ranking.rank_query`` for hybrid = BM25 + embedding +
 ANN + reciprocal rank fusion. End to end (unless --no-database): the same papers are written to a
 SQLite database and ``search_papers`` answers each query as ``/search`` does (pins, both lists,
 fusion, the candidates' rows and the page of 20 cards loaded from the database, highlights).
@@ -127,17 +128,18 @@ def vectors(n: int, seed: int = 11):  # type: ignore[no-untyped-def]
         yield list(range(start + 1, start + size + 1)), m
 
 
-def recall_at_10(engine, n: int) -> float | None:  # type: ignore[no-untyped-def]
+def recall_at_10(engine, n: int, cache: Path | None = None) -> float | None:  # type: ignore[no-untyped-def]
     """Share of the exact 10 nearest neighbours the index returns (1.0 for exact search)."""
     import numpy as np
 
-    if engine.vectors.kind != "hnsw":
+    if engine.vectors.kind == "exact":
         return None
-    matrix = np.concatenate([m for _, m in vectors(n)])
+    batches = cached_vectors(cache, n) if cache else vectors(n)
     queries = next(vectors(30, seed=99))[1]
+    scores = np.concatenate([m @ queries.T for _, m in batches])  # (n, 30): the matrix never whole in memory
     hits = 0
-    for q in queries:
-        exact = set((np.argpartition(-(matrix @ q), 10)[:10] + 1).tolist())
+    for j, q in enumerate(queries):
+        exact = set((np.argpartition(-scores[:, j], 10)[:10] + 1).tolist())
         hits += len(exact & {pid for pid, _ in engine.vectors.search(q, limit=10)})
     return hits / (10 * len(queries))
 
@@ -182,24 +184,58 @@ def end_to_end(engine, path: Path, repeats: int) -> dict[str, list[float]]:  # t
     from dailypapers.store.db import Database
 
     database = Database(f"sqlite:///{path}")
-    timings: dict[str, list[float]] = {"end_to_end": [], "end_to_end_keyword_mode": []}
+    timings: dict[str, list[float]] = {"end_to_end": [], "end_to_end_cpu": [], "end_to_end_keyword_mode": []}
     with database.session() as db:
         search_papers(db=db, engine=engine, request=SearchRequest(q="warm up"))
         db.rollback()
         for _ in range(repeats):
             for text in QUERIES:
                 for mode, key in (("hybrid", "end_to_end"), ("keyword", "end_to_end_keyword_mode")):
-                    t = time.perf_counter()
+                    t, cpu = time.perf_counter(), time.process_time()
                     page = search_papers(db=db, engine=engine, request=SearchRequest(q=text, mode=mode))
                     db.rollback()
                     timings[key].append(time.perf_counter() - t)
+                    if mode == "hybrid":  # CPU of every thread of the process: steadier than wall time under load
+                        timings["end_to_end_cpu"].append(time.process_time() - cpu)
                     assert page.hits, text
     database.dispose()
     return timings
 
 
-def run_one(n: int, repeats: int, hnsw_m: int | None, ef_construction: int | None,
-            database: bool = True) -> dict:
+CACHE_VERSION = 1  # bump when documents(), vectors() or fill_database() change what they produce
+
+
+def _cached(marker: Path, key: dict) -> bool:
+    try:
+        return json.loads(marker.read_text()) == key
+    except (OSError, ValueError):
+        return False
+
+
+def cached_vectors(base: Path, n: int):  # type: ignore[no-untyped-def]
+    """``vectors(n)`` saved once as ``vectors.npy`` under ``base`` and read back in batches (memory-mapped)."""
+    import numpy as np
+
+    path, marker, key = base / "vectors.npy", base / "vectors.done", {"n": n, "version": CACHE_VERSION}
+    if not _cached(marker, key):
+        out = np.lib.format.open_memmap(path, mode="w+", dtype=np.float32, shape=(n, DIM))
+        for pids, m in vectors(n):
+            out[pids[0] - 1: pids[-1]] = m
+        out.flush()
+        del out
+        marker.write_text(json.dumps(key))
+    return _batches(np.load(path, mmap_mode="r"))
+
+
+def _batches(matrix):  # type: ignore[no-untyped-def]
+    import numpy as np
+
+    for s in range(0, len(matrix), 50_000):
+        yield list(range(s + 1, min(s + 50_000, len(matrix)) + 1)), np.ascontiguousarray(matrix[s: s + 50_000])
+
+
+def run_one(n: int, repeats: int, database: bool = True, cache: Path | None = None) -> dict:
+    """Build (or, with ``cache``, reuse) the indexes and the database of ``n`` papers and time the queries."""
     from dailypapers.search.engine import SearchEngine
     from dailypapers.search.query import parse_query
     from dailypapers.search.ranking import rank_query
@@ -207,27 +243,37 @@ def run_one(n: int, repeats: int, hnsw_m: int | None, ef_construction: int | Non
 
     load_before = os.getloadavg()[0]
     tmp = Path(tempfile.mkdtemp(prefix=f"dp-latency-{n}-"))
-    settings = Settings(data_dir=tmp, database_url=f"sqlite:///{tmp / 'unused.db'}",
+    base = cache / f"papers-{n}" if cache else tmp
+    base.mkdir(parents=True, exist_ok=True)
+    settings = Settings(data_dir=base, database_url=f"sqlite:///{tmp / 'unused.db'}",
                         search_model_cache_dir=ROOT / "var" / "models", environment="development")
     engine = SearchEngine(settings)
-    if hnsw_m or ef_construction:
-        engine.vectors.hnsw_params.update({k: v for k, v in (("m", hnsw_m), ("ef_construction", ef_construction)) if v})
     base_rss = rss_mb()
-    t0 = time.perf_counter()
-    batches = list(documents(n))  # generated first: the build time is the index's alone
-    generate = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    docs = engine.keyword.rebuild_from(batches)
-    keyword_build = time.perf_counter() - t0
-    del batches
-    t0 = time.perf_counter()
-    count = engine.vectors.build_from(vectors(n), total=n, watermark=None)
-    vector_build = time.perf_counter() - t0
-    assert docs == count == n
+    generate = keyword_build = vector_build = database_fill = None
+    keyword_key = {"n": n, "version": CACHE_VERSION}
+    if cache is None or not _cached(base / "keyword.done", keyword_key):
+        t0 = time.perf_counter()
+        batches = list(documents(n))  # generated first: the build time is the index's alone
+        generate = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        docs = engine.keyword.rebuild_from(batches)
+        keyword_build = time.perf_counter() - t0
+        del batches
+        assert docs == n
+        (base / "keyword.done").write_text(json.dumps(keyword_key))
+    assert engine.keyword.num_docs == n
+    vector_key = {"n": n, "version": CACHE_VERSION, "index": engine.vectors.index_params(total=n)}
+    batches_of = (lambda: cached_vectors(base, n)) if cache else (lambda: vectors(n))
+    if cache is None or not _cached(base / "vector-index.done", vector_key) or not engine.vectors.load():
+        t0 = time.perf_counter()
+        count = engine.vectors.build_from(batches_of(), total=n, watermark=None)
+        vector_build = time.perf_counter() - t0
+        assert count == n
+        (base / "vector-index.done").write_text(json.dumps(vector_key))
     engine.provider.embed_query("warm up")  # load the query model once (not a query's cost)
     engine.vectors.count  # noqa: B018
     timings: dict[str, list[float]] = {"keyword": [], "dense": [], "dense_search_only": [], "hybrid": [],
-                                       "query_embedding": []}
+                                       "query_embedding": [], "hybrid_cpu": []}
     limit = settings.search_candidates
     for _ in range(repeats):
         for text in QUERIES:
@@ -243,29 +289,35 @@ def run_one(n: int, repeats: int, hnsw_m: int | None, ef_construction: int | Non
             timings["query_embedding"].append(mid - t)
             timings["dense_search_only"].append(end - mid)
             timings["dense"].append(end - t)
-            t = time.perf_counter()
+            t, cpu = time.perf_counter(), time.process_time()
             rank_query(engine, parse_query(text), vector=engine.embed_query_async(parsed.text),
                        dense=engine.vectors, limit=limit)
             timings["hybrid"].append(time.perf_counter() - t)
+            timings["hybrid_cpu"].append(time.process_time() - cpu)
     if database:
-        t0 = time.perf_counter()
-        fill_database(tmp / "papers.db", n)
-        database_fill = time.perf_counter() - t0
-        timings.update(end_to_end(engine, tmp / "papers.db", repeats))
+        db_path = base / "papers.db"
+        if cache is None or not _cached(base / "papers-db.done", keyword_key):
+            db_path.unlink(missing_ok=True)
+            t0 = time.perf_counter()
+            fill_database(db_path, n)
+            database_fill = time.perf_counter() - t0
+            (base / "papers-db.done").write_text(json.dumps(keyword_key))
+        timings.update(end_to_end(engine, db_path, repeats))
     result = {
         "papers": n, "real_papers": min(n, 11_027), "vectors": "synthetic", "vector_index": engine.vectors.kind,
         "queries": len(QUERIES) * repeats, "candidates_per_list": limit,
-        "build_seconds": {"keyword": round(keyword_build, 1), "vectors": round(vector_build, 1),
-                          "generating_documents": round(generate, 1),
-                          "database": round(database_fill, 1) if database else None},
-        "hnsw": engine.vectors.hnsw_params if engine.vectors.kind == "hnsw" else None,
-        "recall_at_10": recall_at_10(engine, n),
-        "keyword_docs_per_second": round(n / keyword_build),
+        "build_seconds": {k: None if v is None else round(v, 1) for k, v in (
+            ("keyword", keyword_build), ("vectors", vector_build), ("generating_documents", generate),
+            ("database", database_fill))},
+        "cache": str(base) if cache else None,
+        "vector_index_params": engine.vectors.index_params(total=n),
+        "recall_at_10": recall_at_10(engine, n, base if cache else None),
+        "keyword_docs_per_second": round(n / keyword_build) if keyword_build else None,
         "latency_ms": {k: {"p50": round(1000 * statistics.median(v), 2), "p99": round(1000 * percentile(v, 99), 2)}
                        for k, v in timings.items()},
         "memory_mb": {"rss_after_build": round(rss_mb()), "rss_before": round(base_rss),
                       "peak_rss": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)},
-        "index_bytes_on_disk": sum(f.stat().st_size for f in tmp.rglob("*") if f.is_file()),
+        "index_bytes_on_disk": sum(f.stat().st_size for f in (base / "search").rglob("*") if f.is_file()),
         "load_average": {"before": round(load_before, 2), "after": round(os.getloadavg()[0], 2)},
     }
     import shutil
@@ -278,21 +330,20 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
     parser.add_argument("--repeats", type=int, default=4, help="Times each of the 30 queries is run.")
-    parser.add_argument("--hnsw-m", type=int, help="HNSW M (default: the product's).")
-    parser.add_argument("--ef-construction", type=int, help="HNSW efConstruction (default: the product's).")
+    parser.add_argument("--cache", type=Path, help="Keep the generated papers, vectors, indexes and database "
+                        "of each size under this folder and reuse them (a 1M build takes ~15 min here).")
     parser.add_argument("--no-database", action="store_true",
                         help="Skip the end-to-end run (search_papers with cards loaded from a SQLite database).")
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
-        print(json.dumps(run_one(args.one, args.repeats, args.hnsw_m, args.ef_construction,
-                                 database=not args.no_database)))
+        print(json.dumps(run_one(args.one, args.repeats, database=not args.no_database, cache=args.cache)))
         return
     results = []
     for n in args.sizes:
         print(f"building and querying {n:,} papers ...", flush=True)
-        extra = [f"--{k}={v}" for k, v in (("hnsw-m", args.hnsw_m), ("ef-construction", args.ef_construction)) if v]
-        extra += ["--no-database"] if args.no_database else []
+        extra = ["--no-database"] if args.no_database else []
+        extra += [f"--cache={args.cache.resolve()}"] if args.cache else []
         out = subprocess.run([sys.executable, __file__, "--one", str(n), "--repeats", str(args.repeats), *extra],
                              capture_output=True, text=True)
         if out.returncode != 0:
@@ -303,11 +354,11 @@ def main() -> None:
         results.append(r)
         lat = r["latency_ms"]
         print(f"  {n:>9,} papers ({r['vector_index']} vectors, synthetic): build keyword "
-              f"{r['build_seconds']['keyword']} s ({r['keyword_docs_per_second']:,} docs/s), vectors "
-              f"{r['build_seconds']['vectors']} s; peak RSS {r['memory_mb']['peak_rss']:,} MB"
-              + (f"; HNSW {r['hnsw']} recall@10 {r['recall_at_10']:.3f}" if r["hnsw"] else ""))
-        for name in ("keyword", "query_embedding", "dense_search_only", "dense", "hybrid", "end_to_end",
-                     "end_to_end_keyword_mode"):
+              f"{r['build_seconds']['keyword']} s ({r['keyword_docs_per_second']} docs/s), vectors "
+              f"{r['build_seconds']['vectors']} s (none: cached); peak RSS {r['memory_mb']['peak_rss']:,} MB; "
+              f"{r['vector_index_params']}" + (f" recall@10 {r['recall_at_10']:.3f}" if r["recall_at_10"] else ""))
+        for name in ("keyword", "query_embedding", "dense_search_only", "dense", "hybrid", "hybrid_cpu",
+                     "end_to_end", "end_to_end_cpu", "end_to_end_keyword_mode"):
             if name not in lat:
                 continue
             print(f"      {name:18} p50 {lat[name]['p50']:7.2f} ms   p99 {lat[name]['p99']:7.2f} ms")

@@ -222,11 +222,12 @@ class Settings(BaseSettings):
     )
     search_exact_vectors_max: int = Field(
         20_000, ge=0,
-        description="Up to this many vectors, nearest neighbours are exact; above it an HNSW index is built.",
+        description="Up to this many vectors, nearest neighbours are exact; above it an IVF index (faiss, "
+        "exact scores over the 32 nearest of ~4·√n partitions) is built.",
     )
     search_vector_backend: Literal["auto", "memory", "pgvector"] = Field(
         "auto",
-        description="What finds the nearest papers by meaning: memory (the in-process exact/HNSW index "
+        description="What finds the nearest papers by meaning: memory (the in-process exact/IVF index "
         "under data_dir), pgvector (PostgreSQL's HNSW index, read from the embeddings table), or auto "
         "(pgvector on PostgreSQL, memory on SQLite).",
     )

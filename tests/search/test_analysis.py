@@ -1,4 +1,4 @@
-from dailypapers.search.analysis import Analyzers, window
+from dailypapers.search.analysis import Analyzers, Highlighter, window
 
 
 def test_highlight_escapes_first_then_marks_stemmed_matches():
@@ -24,3 +24,23 @@ def test_window_centres_on_the_first_match_and_cuts_at_spaces():
     assert "attention" in cut
     assert len(cut) < 130
     assert window("short text", None) == "short text"
+
+
+def test_one_highlighter_serves_a_page_of_texts_with_their_spans_reused():
+    a = Analyzers()
+    marks = Highlighter(a, a.terms("gated attention"))
+    texts = ["Gated attention", "the attention is all", "no match here", "GATES & attentive"]
+    expected = ["<mark>Gated attention</mark>", "the <mark>attention</mark> is all", "no match here",
+                "<mark>GATES</mark> &amp; <mark>attentive</mark>"]
+    assert [marks.highlight(t) for t in texts] == expected
+    assert [marks.highlight(t) for t in reversed(texts)] == list(reversed(expected))  # remembered words
+    assert [a.highlight(t, a.terms("gated attention")) for t in texts] == expected
+    spans = marks.spans(texts[1])
+    assert spans == [(4, 13)] and marks.first_match(texts[1], spans) == 4 == a.first_match(texts[1], ["attent"])
+    assert marks.first_match("no match here") is None
+
+
+def test_a_word_the_analyzer_drops_falls_back_to_word_by_word():
+    a = Analyzers()
+    text = "gating " + "x" * 50 + " gates"  # the 50-letter word is no term (tantivy drops words over 40 bytes)
+    assert a.highlight(text, a.terms("gate")) == "<mark>gating</mark> " + "x" * 50 + " <mark>gates</mark>"

@@ -25,12 +25,12 @@ def papers(db):
     return [make_paper(db) for _ in range(6)]
 
 
-@pytest.mark.parametrize("exact_max", [1000, 0], ids=["exact", "hnsw"])
+@pytest.mark.parametrize("exact_max", [1000, 0], ids=["exact", "ivf"])
 def test_sync_finds_new_and_changed_vectors_and_hides_old_ones(db, settings, papers, exact_max):
     _store(db, [(p.id, _unit(i)) for i, p in enumerate(papers[:4])])
     index = VectorIndex(settings.data_dir / "vec", model=MODEL, exact_max=exact_max)
     assert index.sync(db) == 4
-    assert index.kind == ("exact" if exact_max else "hnsw")
+    assert index.kind == ("exact" if exact_max else "ivf")
     assert index.search(_unit(2), limit=1)[0][0] == papers[2].id
     assert index.search(_unit(2), limit=1)[0][1] == pytest.approx(1.0, abs=1e-5)
     # A new paper's vector and a changed vector arrive after the index was built.
@@ -73,3 +73,24 @@ def test_other_models_are_ignored(db, settings, papers):
     index.sync(db)
     assert index.count == 0
     assert index.search(_unit(1), limit=3) == []
+
+
+def test_ivf_partitions_find_each_stored_vector_and_survive_a_reload(settings):
+    rng = np.random.default_rng(3)
+    matrix = rng.normal(size=(4000, 16)).astype(np.float32)
+    matrix /= np.linalg.norm(matrix, axis=1, keepdims=True)
+    ids = list(range(1, 4001))
+    index = VectorIndex(settings.data_dir / "vec", model=MODEL, exact_max=1000)
+    batches = [(ids[s:s + 700], matrix[s:s + 700]) for s in range(0, 4000, 700)]  # as `_rows` streams them
+    assert index.build_from(batches, total=4000, watermark=None) == 4000
+    assert index.kind == "ivf"
+    assert index.index_params(total=4000)["lists"] == 100  # 4·√4000 → 256, capped by 40 training points each
+    for pid in (1, 777, 2500, 4000):  # a vector's own partition is always scanned: it comes first
+        best, score = index.search(matrix[pid - 1], limit=5)[0]
+        assert best == pid and score == pytest.approx(1.0, abs=1e-5)
+    exact = set((np.argsort(-(matrix @ matrix[9]))[:10] + 1).tolist())
+    assert len(exact & {pid for pid, _ in index.search(matrix[9], limit=10)}) >= 9
+    reloaded = VectorIndex(settings.data_dir / "vec", model=MODEL, exact_max=1000)
+    assert reloaded.load() and reloaded.kind == "ivf" and reloaded.count == 4000
+    assert reloaded.search(matrix[2499], limit=1) == index.search(matrix[2499], limit=1)
+    np.testing.assert_allclose(reloaded.vectors_of([42])[42], matrix[41])

@@ -76,7 +76,7 @@ class SearchEngine:
 
     @cached_property
     def pgvector(self) -> PgVectorBackend:
-        return PgVectorBackend(model=self.model, ef_search=self.vectors.hnsw_params["ef_search"])
+        return PgVectorBackend(model=self.model)
 
     @property
     def has_vectors(self) -> bool:

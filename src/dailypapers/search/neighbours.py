@@ -3,7 +3,7 @@
 Fusion, pins, filters and sorts are the same code whatever answers it (``ranking``, ``service``).
 Two backends implement ``Neighbours``, chosen by ``search_vector_backend``:
 
-- ``memory``: ``vectors.VectorIndex``, the in-process exact/HNSW index, caught up with the
+- ``memory``: ``vectors.VectorIndex``, the in-process exact/IVF index, caught up with the
   ``embeddings`` table before each query;
 - ``pgvector``: ``PgVectorNeighbours``, PostgreSQL answering from the ``embeddings`` table itself
   through the per-model HNSW index of ``store.vectors``. It reads the committed rows at query
@@ -31,6 +31,10 @@ log = logging.getLogger(__name__)
 class Neighbours(Protocol):
     """Nearest papers by meaning, for one query (a backend may be bound to a session)."""
 
+    #: Whether ``search`` may run on another thread than the request's (while it searches
+    #: keywords): true for the in-process index, false for one bound to the request's session.
+    thread_safe: bool
+
     def search(self, query: np.ndarray, *, limit: int) -> list[tuple[int, float]]:
         """``(paper_id, cosine similarity)`` of the ``limit`` nearest papers, best first."""
         ...
@@ -42,6 +46,8 @@ class Neighbours(Protocol):
 
 class PgVectorNeighbours:
     """``Neighbours`` answered by PostgreSQL within ``db``'s transaction."""
+
+    thread_safe = False  # a Session is used by one thread at a time: the request's
 
     def __init__(self, db: Session, *, model: str, dim: int | None, ef_search: int) -> None:
         self.db = db

@@ -7,9 +7,10 @@ judged pool this way, with exactly the code that serves the product).
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
+from typing import TypeVar
 
 import numpy as np
 
@@ -17,6 +18,9 @@ from dailypapers.search.engine import SearchEngine
 from dailypapers.search.fusion import reciprocal_rank_fusion
 from dailypapers.search.neighbours import Neighbours
 from dailypapers.search.query import ParsedQuery
+
+A = TypeVar("A")
+B = TypeVar("B")
 
 
 @dataclass(frozen=True)
@@ -56,16 +60,38 @@ def _in_pool(pairs: Sequence[tuple[int, float]], pool: Collection[int] | None) -
     return [pid for pid, _ in pairs if pool is None or pid in pool]
 
 
+def _then(future: Future[A], step: Callable[[A], B]) -> Future[B]:
+    """``step(future.result())``, run by the thread that completes ``future`` as soon as it does
+    (or now, by the caller, if it is done): no worker thread is held waiting for it."""
+    out: Future[B] = Future()
+
+    def run(done: Future[A]) -> None:
+        try:
+            out.set_result(step(done.result()))
+        except BaseException as exc:  # handed to whoever reads the result, as a worker would
+            out.set_exception(exc)
+
+    future.add_done_callback(run)
+    return out
+
+
 def rank_query(engine: SearchEngine, parsed: ParsedQuery, *,
                vector: np.ndarray | Future[np.ndarray | None] | None, dense: Neighbours, limit: int,
                keyword: bool = True, pool: Collection[int] | None = None) -> Ranked:
     """Papers for a text query: BM25 over the parsed words fused with the nearest neighbours of
     ``vector`` found by ``dense`` (what ``engine.prepare`` returned).
 
-    ``vector`` may be a future (``engine.embed_query_async``): the keyword search runs meanwhile.
+    ``vector`` may be a future (``engine.embed_query_async``): the keyword search runs meanwhile,
+    and so does the nearest-neighbour search when ``dense`` may run on the embedding's thread (at
+    1M papers: BM25 ~4.5 ms on one core, embedding ~2.6 ms + neighbours ~2 ms on the other).
     """
+    near: Future[list[int]] | None = None
+    if isinstance(vector, Future) and pool is None and dense.thread_safe:
+        near = _then(vector, lambda v: _dense(dense, v, limit, None))
     depth = engine.keyword.num_docs if pool is not None else limit
     kw = _in_pool(engine.keyword.search(parsed, limit=depth), pool) if keyword else []
+    if near is not None:
+        return _fuse(engine, kw, near.result())
     if isinstance(vector, Future):
         vector = vector.result()
     return _fuse(engine, kw, _dense(dense, vector, limit, pool))

@@ -16,7 +16,7 @@ from typing import Literal
 from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import Session
 
-from dailypapers.search.analysis import window
+from dailypapers.search.analysis import Highlighter, window
 from dailypapers.search.engine import SearchEngine
 from dailypapers.search.query import ParsedQuery, parse_query
 from dailypapers.search.ranking import rank_query, rank_similar
@@ -247,13 +247,13 @@ def search_papers(*, db: Session, engine: SearchEngine, request: SearchRequest) 
             ids = [p for p in pins if p in rows] + _sorted(db, head, rows, request.sort)
         page_ids, total = ids[start:start + request.per_page], len(ids)
     terms = engine.keyword.query_terms(parsed) if not parsed.is_empty else set()
-    analyzers = engine.keyword.analyzers if terms else None
+    marks = Highlighter(engine.keyword.analyzers, terms) if terms else None
     hits = []
     for card in load_cards(db=db, paper_ids=page_ids):
-        if analyzers is not None:
-            title, summary = analyzers.highlight(card.title, terms), analyzers.highlight(card.abstract, terms)
-            snippet = analyzers.highlight(window(card.abstract, analyzers.first_match(card.abstract, terms)),
-                                          terms)
+        if marks is not None:
+            spans = marks.spans(card.abstract)
+            title, summary = marks.highlight(card.title), marks.highlight(card.abstract, spans)
+            snippet = marks.highlight(window(card.abstract, marks.first_match(card.abstract, spans)))
         else:
             title, summary = html.escape(card.title), html.escape(card.abstract)
             snippet = html.escape(window(card.abstract, None))
