@@ -262,7 +262,8 @@ def run_one(n: int, repeats: int, database: bool = True, cache: Path | None = No
         assert docs == n
         (base / "keyword.done").write_text(json.dumps(keyword_key))
     assert engine.keyword.num_docs == n
-    vector_key = {"n": n, "version": CACHE_VERSION, "index": engine.vectors.index_params(total=n)}
+    built = {k: v for k, v in engine.vectors.index_params(total=n).items() if k != "nprobe"}  # nprobe: query time
+    vector_key = {"n": n, "version": CACHE_VERSION, "index": built}
     batches_of = (lambda: cached_vectors(base, n)) if cache else (lambda: vectors(n))
     if cache is None or not _cached(base / "vector-index.done", vector_key) or not engine.vectors.load():
         t0 = time.perf_counter()

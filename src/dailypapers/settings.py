@@ -223,7 +223,7 @@ class Settings(BaseSettings):
     search_exact_vectors_max: int = Field(
         20_000, ge=0,
         description="Up to this many vectors, nearest neighbours are exact; above it an IVF index (faiss, "
-        "exact scores over the 32 nearest of ~4·√n partitions) is built.",
+        "exact scores over the 24 nearest of ~4·√n partitions) is built.",
     )
     search_vector_backend: Literal["auto", "memory", "pgvector"] = Field(
         "auto",

@@ -142,3 +142,27 @@ def test_pgvector_vectors_of_reads_the_stored_vectors(settings, db):
     assert engine.has_vectors
     np.testing.assert_array_equal(dense.vectors_of([paper.id, paper.id + 1000])[paper.id], vector)
     assert dense.search(vector, limit=1) == [(paper.id, pytest.approx(1.0, abs=1e-6))]
+
+
+def test_the_in_process_index_searches_on_the_embeddings_thread_and_pgvector_on_the_requests(
+        settings, seeded, monkeypatch):
+    """The nearest-neighbour step overlaps BM25 only where it may leave the request's thread."""
+    import threading
+
+    engine = SearchEngine(settings)
+    expected = _ids(seeded, engine, q="sigmoid gate after attention output", per_page=10)  # warms the model
+    with seeded.session() as db:
+        backend = type(engine.prepare(db))  # pgvector answers through a new object per request
+        seen: list[str] = []
+        search = backend.search
+
+        def recording(self, query, *, limit):
+            seen.append(threading.current_thread().name)
+            return search(self, query, limit=limit)
+
+        monkeypatch.setattr(backend, "search", recording)
+        hits = search_papers(db=db, engine=engine, request=SearchRequest(q="sigmoid gate after attention output",
+                                                                          per_page=10)).hits
+    assert [hit.card.id for hit in hits] == expected
+    on_worker = seen == [t for t in seen if t.startswith("dailypapers-embed")]
+    assert len(seen) == 1 and on_worker == (engine.vector_backend == "memory")

@@ -5,8 +5,8 @@ inverted-file index (faiss ``IndexIVFFlat``, inner product on unit vectors = cos
 are partitioned around ~4·√n k-means centroids and a query scans the full-precision vectors of its
 ``IVF_NPROBE`` nearest partitions, so the scores are exact and only the partitioning can miss a
 neighbour. At 1M (bench/search_latency.py, docs/search.md) it found all of the exact 10 nearest
-(recall@10 1.0) in ~2 ms, where faiss HNSW (M=16, efSearch 200) found 0.84 in 1.7 ms, and built in
-~30 s instead of ~140 s. Built artefacts are plain files under ``data_dir/search/vectors/<model>/``
+(recall@10 1.0) in ~1.6 ms, where faiss HNSW (M=16, efSearch 200) found 0.84 in 1.4 ms, and built
+in ~30 s instead of ~140-235 s. Built artefacts are plain files under ``data_dir/search/vectors/<model>/``
 (``ids.npy``, ``vectors.npy`` or ``ivf.faiss``, ``params.json`` with a version; no pickle).
 
 The table is the truth: ``sync`` asks for the newest ``created_at`` of the model (an indexed
@@ -39,9 +39,11 @@ log = logging.getLogger(__name__)
 
 INDEX_VERSION = 2  # 1 was HNSW: such an index is rebuilt from the table on first use
 MARGIN = dt.timedelta(seconds=5)
-#: Partitions scanned per query. At 1M (4,096 partitions of ~244 vectors) 16 gave recall@10 0.987
-#: in 1.1 ms and 32 gave 1.0 in 1.9 ms (synthetic vectors, bench/search_latency.py): 32 keeps a margin.
-IVF_NPROBE = 32
+#: Partitions scanned per query. At 1M (4,096 partitions of ~244 vectors; the bench's synthetic
+#: vectors, 200 nearest asked for): 8 found 0.967 of the exact 10 nearest in 0.97 ms, 16 0.993 in
+#: 1.18 ms, 24 1.000 (and 0.995 of the exact 200) in 1.55 ms, 32 1.000 in 1.83 ms. 24 keeps a margin
+#: for collections that partition less cleanly than these.
+IVF_NPROBE = 24
 #: k-means training points per partition (faiss asks for at least 39) and iterations.
 IVF_TRAIN_PER_LIST = 40
 IVF_TRAIN_ITERATIONS = 10

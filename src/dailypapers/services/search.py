@@ -223,6 +223,10 @@ def search_papers(*, db: Session, engine: SearchEngine, request: SearchRequest) 
     if parsed.is_empty:
         page_ids, total = _browse(db, request)
     else:
+        wants_vector = request.mode != "keyword" and not parsed.is_id_lookup
+        # The query's embedding starts first when the engine already knows it has vectors (every
+        # query but a process's first): catching up and the pins (three lookups) run meanwhile.
+        early = engine.embed_query_async(parsed.text) if wants_vector and engine.has_vectors else None
         dense = engine.prepare(db)
         pins = _pins(db, parsed)
         if parsed.is_id_lookup:
@@ -231,7 +235,7 @@ def search_papers(*, db: Session, engine: SearchEngine, request: SearchRequest) 
                 notice = f"No paper with arXiv id {parsed.arxiv_ids[0]} here yet."
         else:
             depth = engine.settings.search_candidates * (5 if request.filters.active else 1)
-            vector = engine.embed_query_async(parsed.text) if request.mode != "keyword" else None
+            vector = early or (engine.embed_query_async(parsed.text) if wants_vector else None)
             ranked = rank_query(engine, parsed, vector=vector, dense=dense, limit=depth,
                                 keyword=request.mode != "semantic")
             ranked_ids, scores = pins + [p for p in ranked.ids if p not in pins], ranked.scores
