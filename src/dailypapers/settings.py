@@ -156,6 +156,9 @@ class Settings(BaseSettings):
     password_reset_minutes: int = Field(
         60, ge=5, le=10_080, description="Minutes a password-reset link stays valid (used once)."
     )
+    signup_link_minutes: int = Field(
+        1440, ge=5, le=10_080, description="Minutes a mailed sign-up link stays valid (used once)."
+    )
     rate_limit_scale: float = Field(
         1.0, ge=0, description="Multiplies every rate limit (2 allows twice as many); 0 turns them off."
     )

@@ -3,8 +3,9 @@ parametrized case would dominate the run time). Its database is the test backend
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 
 import pytest
@@ -12,6 +13,7 @@ import pytest
 from dailypapers.settings import Settings
 from dailypapers.store.db import Database
 from tests.conftest import BACKEND, migrated_sqlite_url
+from tests.digests.smtp_sink import SmtpSink
 from tests.server import running_server
 from tests.sources.arxiv_api import recorded_arxiv_api
 
@@ -44,3 +46,19 @@ def site(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
     """A server with generous rate limits (the throttling tests start their own)."""
     with ExitStack() as stack:
         yield start_site(stack, request, tmp_path_factory.mktemp("site"), rate_limit_scale=100)
+
+
+@contextmanager
+def site_with_held_mail(request: pytest.FixtureRequest, tmp_path) -> Iterator[tuple[Site, SmtpSink,
+                                                                                 threading.Event]]:
+    """A server mailing to a real SMTP server that holds every mail at RCPT TO until the event
+    is set: a page that waited for its mail would not answer."""
+    release = threading.Event()
+    sink = SmtpSink(on_rcpt=lambda n, address: release.wait(60)).start()
+    try:
+        with ExitStack() as stack:
+            yield (start_site(stack, request, tmp_path, rate_limit_scale=100, smtp_host="127.0.0.1",
+                              smtp_port=sink.port, smtp_security="none"), sink, release)
+    finally:
+        release.set()
+        sink.stop()

@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import expect
 
 from dailypapers.store.base import utcnow
-from tests.community.helpers import PASSWORD
+from tests.community.helpers import PASSWORD, browser_sign_up
 from tests.factories import make_paper
 
 
@@ -28,12 +28,7 @@ def test_sign_up_vote_submit_comment_log_out(site, browser):
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
 
-    page.goto(site.url + "/signup")
-    page.fill("input[name=username]", "flowuser")
-    page.fill("input[name=display_name]", "Flow User")
-    page.fill("input[name=email]", "flow@example.org")
-    page.fill("input[name=password]", PASSWORD)
-    page.click("form[action='/signup'] button[type=submit]")
+    browser_sign_up(page, site.url, "flowuser", display_name="Flow User")
     page.click("form.logout-form button")
     page.goto(site.url + "/login")
     page.fill("input[name=login]", "flowuser")

@@ -6,7 +6,6 @@ import base64
 import datetime as dt
 import itertools
 import re
-import threading
 import time
 from contextlib import ExitStack
 
@@ -17,9 +16,8 @@ from sqlalchemy import inspect, select
 
 from dailypapers.services import accounts, comments, orgs_admin, sessions
 from dailypapers.store import Role, User
-from tests.community.conftest import start_site
+from tests.community.conftest import site_with_held_mail, start_site
 from tests.community.helpers import PASSWORD, csrf_from, log_in, post_form, sign_up
-from tests.digests.smtp_sink import SmtpSink
 from tests.factories import make_paper, make_user
 
 _n = itertools.count()
@@ -127,7 +125,6 @@ def test_xss_payloads_render_inert(site, browser, field, payload):
         page.goto(site.url + "/signup")
         page.fill("input[name=username]", payload)
         page.fill("input[name=email]", "x@example.org")
-        page.fill("input[name=password]", PASSWORD)
         page.click("form[action='/signup'] button[type=submit]")
         page.wait_for_load_state("load")
         assert page.evaluate("window.__xss") is None
@@ -342,31 +339,23 @@ def _main_text(html: str) -> str:
 
 
 def test_a_reset_answers_the_same_for_any_address_and_mails_off_the_request_path(request, tmp_path):
-    release = threading.Event()
-    sink = SmtpSink(on_rcpt=lambda n, address: release.wait(60)).start()
-    try:
-        with ExitStack() as stack:
-            site = start_site(stack, request, tmp_path, rate_limit_scale=100, smtp_host="127.0.0.1",
-                              smtp_port=sink.port, smtp_security="none")
-            with site.database.session() as db:
-                make_user(db, email="known@example.org")
-            http = client(site)
-            http.timeout = httpx.Timeout(20)
-            # The SMTP server holds the mail: the page must not wait for it.
-            known = post_form(http, "/account/reset", "/account/reset", {"email": "known@example.org"})
-            unknown = post_form(http, "/account/reset", "/account/reset", {"email": "nobody@example.org"})
-            assert known.status_code == unknown.status_code == 200
-            assert _main_text(known.text) == _main_text(unknown.text)
-            assert sink.to("known@example.org") == []
-            release.set()
-            deadline = time.monotonic() + 30
-            while not sink.to("known@example.org") and time.monotonic() < deadline:
-                time.sleep(0.05)
-            assert "/account/reset/" in sink.to("known@example.org")[0].message.get_body(("plain",)).get_content()
-            assert sink.to("nobody@example.org") == []
-    finally:
+    with site_with_held_mail(request, tmp_path) as (site, sink, release):
+        with site.database.session() as db:
+            make_user(db, email="known@example.org")
+        http = client(site)
+        http.timeout = httpx.Timeout(20)
+        # The SMTP server holds the mail: the page must not wait for it.
+        known = post_form(http, "/account/reset", "/account/reset", {"email": "known@example.org"})
+        unknown = post_form(http, "/account/reset", "/account/reset", {"email": "nobody@example.org"})
+        assert known.status_code == unknown.status_code == 200
+        assert _main_text(known.text) == _main_text(unknown.text)
+        assert sink.to("known@example.org") == []
         release.set()
-        sink.stop()
+        deadline = time.monotonic() + 30
+        while not sink.to("known@example.org") and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert "/account/reset/" in sink.to("known@example.org")[0].message.get_body(("plain",)).get_content()
+        assert sink.to("nobody@example.org") == []
 
 
 def test_changing_the_password_on_the_web_logs_out_other_browsers_and_revokes_tokens(site):

@@ -16,7 +16,7 @@ from dailypapers.services.sample import load_sample_if_empty
 from dailypapers.store import Subscription
 from dailypapers.store.base import utcnow
 from dailypapers.web.app import create_app
-from tests.community.helpers import PASSWORD, csrf_from, log_in
+from tests.community.helpers import PASSWORD, console_mail_link, csrf_from, log_in, post_form
 from tests.factories import make_paper, make_subscription, make_user
 
 
@@ -46,7 +46,7 @@ def test_hf_addresses_answer_as_on_hf(client, db):
     assert re.search(r'id="site-search"[^>]*value="sparse attention"', client.get("/papers?q=sparse+attention").text)
 
 
-def test_log_in_prompts_say_why_and_sign_up_keeps_next(client, db):
+def test_log_in_prompts_say_why_and_sign_up_keeps_next(client, db, capsys):
     to_submit = client.get("/submit", follow_redirects=False)
     assert to_submit.headers["location"] == "/login?next=/submit&why=submit"
     page = client.get(to_submit.headers["location"]).text
@@ -54,9 +54,13 @@ def test_log_in_prompts_say_why_and_sign_up_keeps_next(client, db):
     assert 'href="/signup?next=/submit&amp;why=submit"' in page
     signup = client.get("/signup?next=/submit&why=submit").text
     assert 'name="next" value="/submit"' in signup and "to submit a paper" in signup
-    made = client.post("/signup", data={"username": "newbie", "email": "newbie@example.org",
-                                        "password": PASSWORD, "next": "/submit",
-                                        "csrf_token": csrf_from(signup)}, follow_redirects=False)
+    asked = client.post("/signup", data={"username": "newbie", "email": "newbie@example.org",
+                                         "next": "/submit", "csrf_token": csrf_from(signup)},
+                        follow_redirects=False)
+    assert asked.status_code == 200 and "Check your mail" in asked.text
+    # The mailed link (printed by the console mailer here) carries next= to the end.
+    link = console_mail_link(capsys.readouterr().err, "/signup/finish/")
+    made = post_form(client, link, link, {"username": "newbie", "password": PASSWORD})
     assert made.headers["location"] == "/submit"
     assert client.get("/login?why=nonsense").status_code == 200  # unknown reasons say nothing
 

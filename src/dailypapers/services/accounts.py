@@ -61,6 +61,10 @@ def check_username(username: str) -> str:
     return name
 
 
+def check_display_name(display_name: str) -> str:
+    return _clean_text(display_name, field="display name", max_len=100)
+
+
 def check_email(email: str) -> str:
     try:
         addr = check_address(email.strip())
@@ -100,7 +104,7 @@ def sign_up(*, db: Session, username: str, email: str, password: str, display_na
     name = check_username(username)
     addr = check_email(email)
     check_password(password)
-    shown = _clean_text(display_name, field="display name", max_len=100)
+    shown = check_display_name(display_name)
     taken = db.execute(select(User.username_key, User.email).where(
         or_(User.username_key == name.casefold(), User.email == addr))).first()
     if taken is not None:
@@ -161,7 +165,7 @@ def update_profile(*, db: Session, user_id: int, display_name: str) -> User:
     user = db.get(User, user_id)
     if user is None:
         raise NotFound("no such user")
-    user.display_name = _clean_text(display_name, field="display name", max_len=100)
+    user.display_name = check_display_name(display_name)
     db.flush()
     return user
 

@@ -36,6 +36,7 @@ class Rule:
 LOGIN_ACCOUNT = Rule("login-account", 10, 900, "Too many failed logins for this account.")
 LOGIN_IP = Rule("login-ip", 10, 900, "Too many failed logins from your address.")
 SIGNUP_IP = Rule("signup-ip", 5, 3600, "Too many sign-ups from your address.")
+SIGNUP_EMAIL = Rule("signup-email", 3, 3600, "Too many sign-ups for this address.")
 RESET_IP = Rule("reset-ip", 5, 3600, "Too many password-reset requests from your address.")
 RESET_EMAIL = Rule("reset-email", 3, 3600, "Too many password-reset requests for this address.")
 SUBMIT_USER = Rule("submit-user", 10, 3600, "Too many submissions.")
@@ -43,8 +44,8 @@ COMMENT_USER = Rule("comment-user", 20, 600, "Too many comments.")
 VOTE_USER = Rule("vote-user", 60, 60, "Too many votes.")
 ORG_USER = Rule("org-user", 5, 3600, "Too many new organizations.")
 
-RULES = (LOGIN_ACCOUNT, LOGIN_IP, SIGNUP_IP, RESET_IP, RESET_EMAIL, SUBMIT_USER, COMMENT_USER,
-         VOTE_USER, ORG_USER)
+RULES = (LOGIN_ACCOUNT, LOGIN_IP, SIGNUP_IP, SIGNUP_EMAIL, RESET_IP, RESET_EMAIL, SUBMIT_USER,
+         COMMENT_USER, VOTE_USER, ORG_USER)
 
 
 def _now_ms() -> int:

@@ -1,4 +1,5 @@
-"""Sign-up, login/logout, account settings (profile, API tokens) and password reset."""
+"""Sign-up (finished from a mailed link), login/logout, account settings (profile, API tokens)
+and password reset."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from dailypapers.mail import MailError, session_from_settings
-from dailypapers.services import accounts, ratelimits, sessions, subscriptions
+from dailypapers.services import accounts, ratelimits, sessions, signups, subscriptions
 from dailypapers.services.account_page import account_page as load_account_page
 from dailypapers.services.errors import Invalid, ServiceError
 from dailypapers.store import User
@@ -51,22 +52,84 @@ def signup_page(request: Request, next: str = "/", why: str = "") -> Response:
                                                    "reason": _reason(why), "why": why})
 
 
+def _mail_signup(app: Any, request: signups.SignupRequest) -> None:
+    """Look the address up and mail its next step, after the response has gone out (as a reset
+    does): the page answers the same, in the same time, whether or not the address has an account.
+    A failure is logged."""
+    settings = app.state.settings
+    try:
+        with app.state.db.session() as db, session_from_settings(settings) as mail:
+            signups.send_signup_mail(db=db, mailer=mail, request=request, secret=settings.secret_key,
+                                     base_url=settings.base_url, sender=settings.mail_from,
+                                     site_name=settings.site_name,
+                                     ttl_minutes=settings.signup_link_minutes)
+    except (MailError, ServiceError) as exc:
+        log.warning("sign-up mail not sent: %s", exc)
+
+
 @router.post("/signup", dependencies=[*CSRF, limit_by_ip(ratelimits.SIGNUP_IP)])
-def signup(request: Request, db: DB, username: Annotated[str, Form()] = "",
-           email: Annotated[str, Form()] = "", password: Annotated[str, Form()] = "",
+def signup(request: Request, db: DB, background: BackgroundTasks,
+           username: Annotated[str, Form()] = "", email: Annotated[str, Form()] = "",
            display_name: Annotated[str, Form()] = "", next: Annotated[str, Form()] = "/") -> Response:
+    settings = request.app.state.settings
     form = {"username": username, "email": email, "display_name": display_name}
     try:
-        with db.begin():  # the account and its first session, or neither
-            user = accounts.sign_up(db=db, username=username, email=email, password=password,
-                                    display_name=display_name)
-            token = sessions.start_session(db=db, user_id=user.id,
-                                           days=request.app.state.settings.session_days,
-                                           replaces=request.cookies.get(COOKIE))
+        with db.begin():
+            asked = signups.check_request(db=db, username=username, email=email,
+                                          display_name=display_name, next_url=safe_next(next))
+            ratelimits.hit(db=db, rule=ratelimits.SIGNUP_EMAIL, subject=asked.email,
+                           scale=settings.rate_limit_scale)
     except Invalid as exc:
         return render(request, "account/signup.html",
                       {"error": exc.message, "form": form, "next": safe_next(next)}, status=400)
-    return _logged_in(request, token, next)
+    background.add_task(_mail_signup, request.app, asked)
+    return render(request, "account/message.html", {
+        "title": "Check your mail",
+        "message": f"We sent a mail to {asked.email}. Open the link in it to choose your password "
+        "and finish creating your account. (If that address has an account already, the mail "
+        "says so and how to log in.)"})
+
+
+def _finish_link(request: Request, token: str) -> signups.SignupRequest:
+    return signups.read_token(secret=request.app.state.settings.secret_key, token=token,
+                              ttl_minutes=request.app.state.settings.signup_link_minutes)
+
+
+@router.get("/signup/finish/{token}")
+def signup_finish_page(request: Request, db: DB, token: str) -> Response:
+    try:
+        asked = _finish_link(request, token)
+    except Invalid as exc:
+        return render(request, "account/signup_finish.html", {"error": exc.message, "usable": False},
+                      status=400, headers=NO_REFERRER)
+    if signups.link_is_used(db=db, request=asked):
+        return render(request, "account/signup_finish.html", {"used": True, "usable": False,
+                                                             "next": asked.next},
+                      status=400, headers=NO_REFERRER)
+    return render(request, "account/signup_finish.html",
+                  {"token": token, "usable": True, "asked": asked, "username": asked.username},
+                  headers=NO_REFERRER)
+
+
+@router.post("/signup/finish/{token}", dependencies=CSRF)
+def signup_finish(request: Request, db: DB, token: str, username: Annotated[str, Form()] = "",
+                  password: Annotated[str, Form()] = "") -> Response:
+    settings = request.app.state.settings
+    try:
+        asked = _finish_link(request, token)
+    except Invalid as exc:
+        return render(request, "account/signup_finish.html", {"error": exc.message, "usable": False},
+                      status=400, headers=NO_REFERRER)
+    try:
+        with db.begin():  # the account and its first session, or neither
+            user = signups.finish(db=db, request=asked, username=username, password=password)
+            session = sessions.start_session(db=db, user_id=user.id, days=settings.session_days,
+                                             replaces=request.cookies.get(COOKIE))
+    except Invalid as exc:
+        return render(request, "account/signup_finish.html",
+                      {"token": token, "usable": True, "asked": asked, "error": exc.message,
+                       "username": username or asked.username}, status=400, headers=NO_REFERRER)
+    return _logged_in(request, session, asked.next)
 
 
 @router.get("/login")
