@@ -11,7 +11,7 @@ from dailypapers.mail import ConsoleSession
 from dailypapers.services import accounts, orgs_admin, ratelimits, sessions
 from dailypapers.services.errors import Invalid, RateLimited
 from dailypapers.services.imports import import_hf_json, import_jsonl
-from dailypapers.store import Paper
+from dailypapers.store import DailyEntry, Organization, Paper
 from dailypapers.store.memberships import ORG_ADMIN, ORG_MEMBER
 from tests.factories import make_user
 
@@ -156,3 +156,36 @@ def test_hf_json_links_are_checked_too(db, tmp_path):
         "not 'data:text/html,hi'"]
     paper = db.query(Paper).one()
     assert (paper.github_repo, paper.project_page) == ("https://github.com/x/y", None)
+
+
+def test_imported_image_urls_are_kept_only_as_http(db, tmp_path):
+    """Avatars, thumbnails and media become <img src> and API fields: http(s) only, like links;
+    Hugging Face's site paths for default avatars (/avatars/…) are made absolute on its host."""
+    bad = "javascript:alert(1)"
+    item = {"title": "Pictured paper", "publishedAt": "2025-01-02T00:00:00.000Z",
+            "thumbnail": "data:image/svg+xml,<svg onload=alert(1)>",
+            "submittedBy": {"name": "ada", "fullname": "Ada", "avatarUrl": "/avatars/ada.svg"},
+            "paper": {"id": "2501.77777", "title": "Pictured paper", "authors": [],
+                      "mediaUrls": ["https://cdn.example.org/fig.png", bad, "//evil.example/x.png"],
+                      "organization": {"name": "Lab", "fullname": "The Lab", "avatar": bad}}}
+    path = tmp_path / "daily.json"
+    path.write_text(json.dumps([item], indent=1))
+    result = import_hf_json(db=db, paths=[path])
+    assert sorted(r.reason.split(":")[1].strip() for r in result.rejected) == [
+        "media_urls dropped", "media_urls dropped", "organization avatar dropped", "thumbnail dropped"]
+    paper = db.query(Paper).one()
+    assert (paper.thumbnail, paper.media_urls) == (None, ["https://cdn.example.org/fig.png"])
+    assert db.query(Organization).one().avatar_url is None
+    assert db.query(DailyEntry).one().submitter_avatar_url == "https://huggingface.co/avatars/ada.svg"
+
+    line = {"arxiv_id": "2501.66666", "title": "JSONL paper", "submitter_avatar_url": bad,
+            "thumbnail": "https://cdn.example.org/t.png", "featured_on": "2025-01-03",
+            "submitted_by": "bob"}
+    lines = tmp_path / "papers.jsonl"
+    lines.write_text(json.dumps(line) + "\n")
+    result = import_jsonl(db=db, paths=[lines])
+    assert [(r.line, r.reason.split(":")[0]) for r in result.rejected] == [
+        (1, "submitter_avatar_url dropped")]
+    entry = db.query(DailyEntry).join(Paper).filter(Paper.key == "2501.66666").one()
+    assert entry.submitter_avatar_url is None
+    assert db.query(Paper).filter(Paper.key == "2501.66666").one().thumbnail == "https://cdn.example.org/t.png"

@@ -20,16 +20,34 @@ from dailypapers.sources.records import (
     parse_datetime,
 )
 
+# Where Hugging Face serves the site paths it gives for default avatars.
+HF_SITE = "https://huggingface.co"
+
 
 def _str(value: Any) -> str | None:
     return value.strip() or None if isinstance(value, str) else None
+
+
+def _image(value: Any) -> str | None:
+    """An image URL as served: Hugging Face gives default avatars as site paths (``/avatars/…``),
+    which become absolute on its host; anything else is kept as given for ``PaperRecord`` to
+    check (only http(s) URLs are kept)."""
+    text = _str(value)
+    if text is not None and text.startswith("/") and not text.startswith("//"):
+        return HF_SITE + text
+    return text
+
+
+def _images(value: Any) -> list[str] | None:
+    kept = [_image(url) for url in _strings(value) or []]
+    return [url for url in kept if url] or None
 
 
 def _org(value: Any) -> Org | None:
     if not isinstance(value, dict) or not value.get("name"):
         return None
     return Org(handle=str(value["name"]), name=str(value.get("fullname") or value["name"]),
-               avatar_url=_str(value.get("avatar")) or _str(value.get("avatarUrl")))
+               avatar_url=_image(value.get("avatar")) or _image(value.get("avatarUrl")))
 
 
 def _user(value: Any) -> str | None:
@@ -73,7 +91,7 @@ def parse_hf_item(item: Any) -> PaperRecord:
     second = item.get("submittedBy")
     other: dict[str, Any] = second if isinstance(second, dict) else {}
     # 2024 responses name the social thumbnail ``mediaUrl``; later ones ``thumbnail``.
-    thumbnail = _str(item.get("thumbnail")) or _str(item.get("mediaUrl"))
+    thumbnail = _image(item.get("thumbnail")) or _image(item.get("mediaUrl"))
     return PaperRecord(
         arxiv_id=arxiv_id,
         version=version,
@@ -90,12 +108,12 @@ def parse_hf_item(item: Any) -> PaperRecord:
         submitted_at=submitted_at or parse_datetime(item.get("publishedAt")),
         submitted_by=_user(paper.get("submittedOnDailyBy")) or _user(item.get("submittedBy")),
         submitter_fullname=_str(submitter.get("fullname")) or _str(other.get("fullname")),
-        submitter_avatar_url=_str(submitter.get("avatarUrl")) or _str(other.get("avatarUrl")),
+        submitter_avatar_url=_image(submitter.get("avatarUrl")) or _image(other.get("avatarUrl")),
         organization=_org(paper.get("organization")) or _org(item.get("organization")),
         ai_summary=_str(paper.get("ai_summary")),
         ai_summary_model=_str(paper.get("ai_summary_model")),
         ai_keywords=_strings(paper.get("ai_keywords")),
         github_stars=_int(paper.get("githubStars")),
-        media_urls=_strings(paper.get("mediaUrls")) or _strings(item.get("mediaUrls")),
+        media_urls=_images(paper.get("mediaUrls")) or _images(item.get("mediaUrls")),
         thumbnail=thumbnail,
     )

@@ -6,7 +6,7 @@ import datetime as dt
 import hashlib
 import re
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from urllib.parse import urlsplit
 
 ARXIV_ID = re.compile(
@@ -21,6 +21,8 @@ ARXIV_URL = re.compile(
 
 
 LINK_FIELDS = ("github_repo", "project_page")
+# Image URLs a source gives (rendered as <img src> and served by the API): the same rule.
+IMAGE_FIELDS = ("submitter_avatar_url", "thumbnail")
 MAX_URL = 500
 
 
@@ -89,17 +91,27 @@ class PaperRecord:
     field_errors: list[str] = field(default_factory=list, init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
-        for name in LINK_FIELDS:
+        for name in (*LINK_FIELDS, *IMAGE_FIELDS):
             value = getattr(self, name)
-            if value is None:
-                continue
-            text = str(value).strip()
-            if is_http_url(text):
-                setattr(self, name, text)
-            else:
-                setattr(self, name, None)
-                self.field_errors.append(f"{name} dropped: only http(s) URLs of at most "
-                                         f"{MAX_URL} characters are kept, not {text[:60]!r}")
+            if value is not None:
+                setattr(self, name, self._http_url(name, value))
+        if self.media_urls is not None:
+            kept = [self._http_url("media_urls", url) for url in self.media_urls]
+            self.media_urls = [url for url in kept if url is not None]
+        org = self.organization
+        if org is not None and org.avatar_url is not None:
+            avatar = self._http_url("organization avatar", org.avatar_url)
+            if avatar != org.avatar_url:
+                self.organization = replace(org, avatar_url=avatar)
+
+    def _http_url(self, name: str, value: object) -> str | None:
+        """The URL trimmed if it is http(s), else None and a field error saying it was dropped."""
+        text = str(value).strip()
+        if is_http_url(text):
+            return text
+        self.field_errors.append(f"{name} dropped: only http(s) URLs of at most "
+                                 f"{MAX_URL} characters are kept, not {text[:60]!r}")
+        return None
 
     def public_key(self) -> str:
         return self.arxiv_id or self.key or seed_key(self.title)
