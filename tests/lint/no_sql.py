@@ -1,7 +1,7 @@
-"""Routes and commands hold no SQL (docs/architecture.md): a check run by ``make lint``.
+"""Routes, commands and MCP tools hold no SQL (docs/architecture.md): a check run by ``make lint``.
 
-``python -m tests.lint.no_sql [PATH...]`` (default: ``src/dailypapers/web`` and
-``src/dailypapers/cli``) reads every module and reports, as ``file:line: reason``:
+``python -m tests.lint.no_sql [PATH...]`` (default: ``src/dailypapers/web``,
+``src/dailypapers/cli`` and ``src/dailypapers/mcp``) reads every module and reports, as ``file:line: reason``:
 
 - an import from SQLAlchemy other than the session type, its exceptions and URL parsing (so no
   ``select``, ``text``, ``func``, ``update``, ``Table``, ``import sqlalchemy``...);
@@ -24,9 +24,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_PATHS = (ROOT / "src" / "dailypapers" / "web", ROOT / "src" / "dailypapers" / "cli")
+DEFAULT_PATHS = tuple(ROOT / "src" / "dailypapers" / layer for layer in ("web", "cli", "mcp"))
 
-# What a route or a command may take from SQLAlchemy: types and errors, nothing that builds SQL.
+# What a route, a command or a tool may take from SQLAlchemy: types and errors, nothing that builds SQL.
 ALLOWED = {
     "sqlalchemy.orm": {"Session"},
     "sqlalchemy": {"make_url"},

@@ -25,6 +25,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
                "Import papers from files; a second run of the same files changes nothing."),
     "index": ("dailypapers.cli.search:index_group",
               "Search index maintenance (indexes live under DAILYPAPERS_DATA_DIR and follow the database)."),
+    "mcp": ("dailypapers.cli.mcp:mcp_cmd",
+            "Serve the MCP tools over standard input and output (for an assistant's MCP client config)."),
     "search": ("dailypapers.cli.search:search_cmd",
                "Search papers by keywords and meaning, and print a table of results."),
     "serve": ("dailypapers.cli.serve:serve_cmd",

@@ -10,6 +10,7 @@ import anyio.to_thread
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
+from dailypapers.mcp import http as mcp_http
 from dailypapers.services.digest_scheduler import DigestScheduler
 from dailypapers.services.submission_retrier import SubmissionRetrier
 from dailypapers.services.sync_schedule import SyncScheduler
@@ -55,7 +56,8 @@ def create_app(settings: Settings, database: Database | None = None, *,
         _app.state.submission_retrier = SubmissionRetrier.start_if_enabled(settings=settings, database=db)
         if warm_model:
             _app.state.search.warm_model_in_background()
-        yield
+        async with mcp_http.running(_app):
+            yield
         _app.state.search.stop()
         for scheduler in (_app.state.digest_scheduler, _app.state.sync_scheduler,
                           _app.state.submission_retrier):
@@ -84,6 +86,8 @@ def create_app(settings: Settings, database: Database | None = None, *,
     # Last: their "{paper_id:path}" catch-alls would shadow /api/papers/search, /papers/{id}/...
     app.include_router(api.router)
     app.include_router(papers.router)
+    # The MCP server (POST /mcp): the same services for assistants, see docs/mcp.md.
+    mcp_http.install(app, settings=settings, database=db, engine=app.state.search)
     install_openapi(app)  # after every router: the document describes the JSON API only
     # Outermost: a cache hit skips everything inside (session cookie, routing, database).
     app.add_middleware(PageCache, max_bytes=settings.page_cache_megabytes * 2**20,

@@ -12,7 +12,7 @@ from dailypapers.services import authors, orgs, papers
 from dailypapers.services.paper_page import paper_page as load_paper_page
 from dailypapers.web.auth import Viewed
 from dailypapers.web.deps import get_db
-from dailypapers.web.markdown import paper_markdown
+from dailypapers.services.paper_markdown import paper_markdown
 from dailypapers.web.rendering import JSON, Alternate, body, feed_alternates, render
 
 router = APIRouter(include_in_schema=False)

@@ -1,4 +1,5 @@
-"""The paper page as Markdown (``GET /papers/{id}.md``, what ``HfApi.read_paper`` fetches).
+"""The paper page as Markdown: ``GET /papers/{id}.md`` (what ``HfApi.read_paper`` fetches) and the
+MCP tool ``get_paper`` return this same text.
 
 LaTeX stays as the source wrote it: Markdown readers and LLMs understand ``$π$``.
 """

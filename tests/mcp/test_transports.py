@@ -1,0 +1,58 @@
+"""The MCP server as assistants reach it, driven by the SDK's own client: ``dailypapers mcp`` as a
+subprocess over stdio, and ``dailypapers serve`` over streamable HTTP at /mcp (both on the test's
+real database). Each lists the tools and calls every one (tests/mcp/helpers.py)."""
+
+from __future__ import annotations
+
+import sys
+
+import anyio
+import httpx
+import httpx2
+import pytest
+from mcp import Client
+from mcp.client.stdio import StdioServerParameters
+from mcp.client.streamable_http import streamable_http_client
+
+from dailypapers.settings import Settings
+from tests.mcp.helpers import SPARSE, check_public_tools, fill
+from tests.server import running_server, settings_env
+
+
+def stdio_client(settings: Settings, token: str | None = None) -> Client:
+    env = settings_env(settings)
+    env.pop("DAILYPAPERS_MCP_TOKEN", None)
+    if token is not None:
+        env["DAILYPAPERS_MCP_TOKEN"] = token
+    return Client(StdioServerParameters(command=sys.executable, args=["-m", "dailypapers", "mcp"], env=env))
+
+
+def http_client(url: str, token: str | None = None, *, mode: str = "auto") -> Client:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    transport = streamable_http_client(f"{url}/mcp", http_client=httpx2.AsyncClient(headers=headers, timeout=60))
+    return Client(transport, mode=mode)
+
+
+def test_stdio_subprocess_serves_every_tool(settings: Settings, db):
+    catalog = fill(db)
+
+    async def go() -> None:
+        async with stdio_client(settings, catalog.token) as client:
+            await check_public_tools(client, base_url=settings.base_url)
+
+    anyio.run(go)
+
+
+@pytest.mark.parametrize("mode", ["auto", "legacy"])  # legacy: the initialize handshake of older clients
+def test_http_endpoint_serves_every_tool(settings: Settings, db, mode: str):
+    catalog = fill(db)
+    with running_server(settings) as url:
+        async def go() -> str:
+            async with http_client(url, catalog.token, mode=mode) as client:
+                return await check_public_tools(client, base_url=url)
+
+        markdown = anyio.run(go)
+        # get_paper is /papers/{id}.md, to the byte.
+        page = httpx.get(f"{url}/papers/{SPARSE}.md")
+        assert page.status_code == 200 and page.text == markdown
+        assert httpx.get(f"{url}/mcp").status_code == 405  # stateless JSON: no event stream to open
