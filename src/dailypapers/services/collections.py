@@ -17,9 +17,11 @@ from sqlalchemy.orm import Session
 from dailypapers.services.errors import Conflict, Invalid, NotFound
 from dailypapers.services.library import (
     DEFAULT_COLLECTION,
+    PaperMark,
     clean_name,
     ensure_collection,
     name_key,
+    mark_of,
     new_share_token,
 )
 from dailypapers.services.papers import PaperCard, card_select, fetch_cards
@@ -71,6 +73,14 @@ class CollectionView:
 
 
 @dataclass(frozen=True)
+class PaperPanel:
+    """The paper page's library panel: the member's state of the paper and their collections."""
+
+    mark: PaperMark
+    collections: list[CollectionInfo]
+
+
+@dataclass(frozen=True)
 class LibraryView:
     collections: list[CollectionInfo]
     entries: list[LibraryEntry]
@@ -95,6 +105,13 @@ def _infos(db: Session, where: object, *, limit: int | None = None) -> list[Coll
 def collections_of(*, db: Session, user_id: int) -> list[CollectionInfo]:
     """The member's collections, ``Saved`` first, then by name."""
     return _infos(db, Collection.user_id == user_id)
+
+
+def paper_panel(*, db: Session, user_id: int, paper_id: int,
+                mark: PaperMark | None = None) -> PaperPanel:
+    """The library panel of one paper for one member (``mark`` when the caller has it already)."""
+    return PaperPanel(mark=mark or mark_of(db=db, user_id=user_id, paper_id=paper_id),
+                      collections=collections_of(db=db, user_id=user_id))
 
 
 def public_collections(*, db: Session, limit: int = 200) -> list[CollectionInfo]:

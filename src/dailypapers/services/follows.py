@@ -93,7 +93,7 @@ def search_request(query: str, *, per_page: int = 50) -> SearchRequest:
         published_from=day("published_from"), published_to=day("published_to"),
         featured_from=day("featured_from"), featured_to=day("featured_to"),
         organization=params.get("org") or None,
-        has_code={"true": True, "false": False}.get(params.get("has_code", "")),
+        has_code={"true": True, "false": False}.get(params.get("has_code", "").lower()),
         min_upvotes=int(upvotes) if upvotes.isdigit() else None)
     mode = params.get("mode", "hybrid")
     return SearchRequest(q=params.get("q", ""), filters=filters, sort="newest",
@@ -133,11 +133,6 @@ def unfollow(*, db: Session, user_id: int, kind: FollowKind, target: str) -> Non
     db.execute(delete(Follow).where(Follow.user_id == user_id, Follow.target == text))
 
 
-def unfollow_id(*, db: Session, user_id: int, follow_id: int) -> None:
-    """Stop following by the follow's id (the account page's list); only one's own follows."""
-    db.execute(delete(Follow).where(Follow.user_id == user_id, Follow.id == follow_id))
-
-
 def is_following(*, db: Session, user_id: int, kind: FollowKind, target: str) -> bool:
     try:
         text, _ = _target(db, kind, target)
@@ -160,6 +155,18 @@ def follows_of(*, db: Session, user_id: int) -> Follows:
     return Follows(authors=authors, orgs=orgs, searches=searches)
 
 
-def follow_ids(*, db: Session, user_id: int) -> dict[str, int]:
-    """The member's follows by target text (``author:3``, ``org:5``, ``search:q=…``) → follow id."""
-    return dict(db.execute(select(Follow.target, Follow.id).where(Follow.user_id == user_id)).tuples())
+@dataclass(frozen=True)
+class FollowBox:
+    """A follow button: what it follows (``kind``, ``target`` as the form sends it) and whether
+    the viewer already does."""
+
+    kind: str
+    target: str
+    label: str
+    following: bool
+
+
+def follow_box(*, db: Session, user_id: int | None, kind: FollowKind, target: str,
+               label: str) -> FollowBox:
+    following = user_id is not None and is_following(db=db, user_id=user_id, kind=kind, target=target)
+    return FollowBox(kind=kind, target=target, label=label, following=following)

@@ -43,9 +43,11 @@ SUBMIT_USER = Rule("submit-user", 10, 3600, "Too many submissions.")
 COMMENT_USER = Rule("comment-user", 20, 600, "Too many comments.")
 VOTE_USER = Rule("vote-user", 60, 60, "Too many votes.")
 ORG_USER = Rule("org-user", 5, 3600, "Too many new organizations.")
+LIBRARY_USER = Rule("library-user", 120, 60, "Too many library changes at once.")
+IMPORT_USER = Rule("import-user", 20, 3600, "Too many imports.")
 
 RULES = (LOGIN_ACCOUNT, LOGIN_IP, SIGNUP_IP, SIGNUP_EMAIL, RESET_IP, RESET_EMAIL, SUBMIT_USER,
-         COMMENT_USER, VOTE_USER, ORG_USER)
+         COMMENT_USER, VOTE_USER, ORG_USER, LIBRARY_USER, IMPORT_USER)
 
 
 def _now_ms() -> int:

@@ -25,7 +25,7 @@ from markupsafe import Markup, escape
 from jinja2 import pass_context
 from sqlalchemy.orm import Session
 
-from dailypapers.services import ratelimits, sessions, subscriptions, votes
+from dailypapers.services import library, ratelimits, sessions, subscriptions, votes
 from dailypapers.services.errors import Forbidden, RateLimited, ServiceError
 from dailypapers.settings import Settings
 from dailypapers.store import User
@@ -38,13 +38,17 @@ CSRF_HEADER = "x-csrf-token"
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 # Why a page sent someone to log in, by the last segment of the path that asked: the login page
 # says it in words (``?why=``; unknown values are ignored there).
-LOGIN_REASONS = {"upvote": "upvote", "unvote": "upvote", "comments": "comment", "submit": "submit",
+LOGIN_REASONS = {"upvote": "upvote", "unvote": "upvote", "save": "library", "unsave": "library",
+                 "read": "library", "note": "library", "follow": "follow", "unfollow": "follow",
+                 "library": "library", "import": "library", "comments": "comment", "submit": "submit",
                  "account": "account", "edit": "comment", "delete": "comment"}
 LOGIN_MESSAGES = {
     "upvote": "Log in or sign up to upvote papers.",
     "comment": "Log in or sign up to join the discussion.",
     "submit": "Log in or sign up to submit a paper; it will be featured today with your name.",
     "account": "Log in to see your account.",
+    "library": "Log in or sign up to keep papers in your library.",
+    "follow": "Log in or sign up to follow authors, organizations and searches.",
     "members": "Log in to manage organizations.",
 }
 
@@ -72,6 +76,7 @@ class Viewer:
         self.digest = digest
         self._token = token
         self._voted: set[int] | None = None
+        self._saved: set[int] | None = None
 
     @property
     def settings(self) -> Settings:
@@ -105,10 +110,22 @@ class Viewer:
             raise RuntimeError("the route did not call Viewer.preload_votes before rendering votes")
         return paper_id in self._voted
 
+    def saved(self, paper_id: int) -> bool:
+        """Whether the paper is in the viewer's library, among the papers the route preloaded
+        (``preload_votes`` loads both; like ``upvoted``, it never queries)."""
+        if self.user is None:
+            return False
+        if self._saved is None:
+            raise RuntimeError("the route did not call Viewer.preload_votes before rendering saves")
+        return paper_id in self._saved
+
     def preload_votes(self, *, db: Session, paper_ids: Iterable[int]) -> None:
-        """Load the viewer's votes among a page's papers (one query, on the route's session)."""
+        """Load the viewer's votes and saved papers among a page's papers (one query each, on
+        the route's session)."""
         if self.user is not None:
-            self._voted = votes.upvoted_among(db=db, user_id=self.user.id, paper_ids=paper_ids)
+            ids = list(paper_ids)
+            self._voted = votes.upvoted_among(db=db, user_id=self.user.id, paper_ids=ids)
+            self._saved = library.saved_among(db=db, user_id=self.user.id, paper_ids=ids)
 
 
 def csrf_for(secret: str, token: str) -> str:

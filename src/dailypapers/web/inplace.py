@@ -14,12 +14,27 @@ Adding an action (save, follow): mark its form ``data-inplace="replace"`` inside
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from fastapi import Request
-from fastapi.responses import PlainTextResponse, Response
+from fastapi.responses import PlainTextResponse, RedirectResponse, Response
 
 HEADER = "x-inplace"
+
+
+def back(request: Request, next_url: str | None, *, default: str, anchor: str = "") -> Response:
+    """The plain form's answer (303): to ``next_url`` when given, else back to the page the form
+    was on (its Referer, same site only), at ``#anchor`` so that an action far down a long page
+    does not land at the top; else to ``default``."""
+    target = next_url
+    if not target:
+        referer = urlsplit(request.headers.get("referer", ""))
+        if referer.netloc == request.url.netloc and referer.path:
+            query = f"?{referer.query}" if referer.query else ""
+            target = f"{referer.path}{query}" + (f"#{anchor}" if anchor else "")
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        target = default
+    return RedirectResponse(target, status_code=303)
 
 
 def wants_fragment(request: Request) -> bool:

@@ -12,7 +12,15 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from dailypapers.mail import MailError, session_from_settings
-from dailypapers.services import accounts, ratelimits, sessions, signups, subscriptions
+from dailypapers.services import (
+    accounts,
+    feed_tokens,
+    follows,
+    ratelimits,
+    sessions,
+    signups,
+    subscriptions,
+)
 from dailypapers.services.account_page import account_page as load_account_page
 from dailypapers.services.errors import Invalid, ServiceError
 from dailypapers.store import User
@@ -171,8 +179,11 @@ def _account(request: Request, db: Session, user: User, **extra: object) -> dict
     if page.subscription is not None and page.subscription.status != "unsubscribed":
         token = subscriptions.manage_token(secret=settings.secret_key, subscription=page.subscription)
         manage = f"/subscriptions/manage?{urlencode({'token': token})}"
+    feed_token = feed_tokens.feed_token_of(db=db, user_id=user.id, secret=settings.secret_key)
+    feed_url = f"{settings.base_url.rstrip('/')}/feeds/me/{feed_token}.atom" if feed_token else None
     return {"user": user, "page": page, "manage_url": manage,
-            "tokens": sessions.list_api_tokens(db=db, user_id=user.id), **extra}
+            "tokens": sessions.list_api_tokens(db=db, user_id=user.id),
+            "follows": follows.follows_of(db=db, user_id=user.id), "feed_url": feed_url, **extra}
 
 
 @router.get("/account")

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from dailypapers.services import authors, orgs, papers
+from dailypapers.services import authors, collections, follows, orgs, papers
 from dailypapers.services.paper_page import paper_page as load_paper_page
 from dailypapers.web.auth import Viewed
 from dailypapers.web.deps import get_db
@@ -35,9 +35,11 @@ def org_page(request: Request, handle: str, viewer: Viewed, db: DB, page: Page =
     if view is None:
         raise HTTPException(404, f"no organization {handle[:80]!r}")
     viewer.preload_votes(db=db, paper_ids=[card.id for card in view.cards])
+    follow = follows.follow_box(db=db, user_id=viewer.user.id if viewer.user else None, kind="org",
+                                target=view.org.handle, label=view.org.name)
     alternates = feed_alternates(f"/feeds/orgs/{view.org.handle}", f"Papers of {view.org.name}")
-    return render(request, "listing.html", {"org": view.org, "view": view, "base": request.url.path},
-                  alternates=alternates, db=db)
+    return render(request, "listing.html", {"org": view.org, "view": view, "base": request.url.path,
+                                            "follow": follow}, alternates=alternates, db=db)
 
 
 @router.get("/authors/{name:path}")
@@ -46,8 +48,10 @@ def author_page(request: Request, name: str, viewer: Viewed, db: DB, page: Page 
     if view is None:
         raise HTTPException(404, f"no author {name[:80]!r}")
     viewer.preload_votes(db=db, paper_ids=[card.id for card in view.cards])
+    follow = follows.follow_box(db=db, user_id=viewer.user.id if viewer.user else None,
+                                kind="author", target=view.author.name, label=view.author.name)
     return render(request, "listing.html", {"author": view.author, "view": view,
-                                            "base": request.url.path}, db=db)
+                                            "base": request.url.path, "follow": follow}, db=db)
 
 
 # "{paper_id:path}" admits old-style arXiv ids (hep-th/9901001); the .md route must come first.
@@ -68,7 +72,10 @@ def paper_page(request: Request, paper_id: str, viewer: Viewed, db: DB) -> Respo
     if not page.canonical:  # 2401.01234v2, arXiv:2401.01234 → the one address of the page
         return RedirectResponse(f"/papers/{card.key}", status_code=301)
     viewer.preload_votes(db=db, paper_ids=[card.id])
+    panel = (None if viewer.user is None
+             else collections.paper_panel(db=db, user_id=viewer.user.id, paper_id=card.id))
     alternates = [Alternate(f"/api/papers/{card.key}", JSON, "This paper (JSON)"),
                   Alternate(f"/papers/{card.key}.md", "text/markdown", "This paper (Markdown)")]
     return render(request, "paper.html", {"card": card, "threads": page.threads,
-                                          "similar": page.similar}, alternates=alternates, db=db)
+                                          "similar": page.similar, "panel": panel},
+                  alternates=alternates, db=db)

@@ -11,7 +11,7 @@ import datetime as dt
 import math
 import time
 from typing import Annotated, Any
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode
 
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request
 from fastapi.responses import Response
@@ -33,8 +33,10 @@ from dailypapers.services.search import (
     similar_papers,
 )
 from dailypapers.services import orgs, papers
+from dailypapers.services.errors import ServiceError
+from dailypapers.services.follows import FollowBox, canonical_query, follow_box
 from dailypapers.web import schemas
-from dailypapers.web.auth import Viewed
+from dailypapers.web.auth import Viewed, Viewer
 from dailypapers.web.deps import get_db
 from dailypapers.web.openapi import COMMON, ITEM_LINKS, PaperRef, link, responses
 from dailypapers.web.rendering import JSON, Alternate, body, render
@@ -174,6 +176,16 @@ def _filter_words(params: dict[str, Any]) -> list[str]:
     return words
 
 
+def _follow_box(db: Session, viewer: Viewer, feed_query: str, q: str) -> FollowBox | None:
+    """The search's follow button; none for a search with neither words nor filters."""
+    try:
+        target = canonical_query(dict(parse_qsl(feed_query)))
+    except ServiceError:
+        return None
+    return follow_box(db=db, user_id=viewer.user.id if viewer.user else None, kind="search",
+                      target=target, label=f"the search {q[:80]!r}" if q else "this search")
+
+
 @router.get("/search", include_in_schema=False)
 def search_page(
     request: Request, viewer: Viewed, db: DB, filters: Filters, q: Q = "",
@@ -198,6 +210,7 @@ def search_page(
                "page_url": lambda n: "/search?" + _query_string(**params, page=n if n > 1 else None),
                "sort_url": lambda s: "/search?" + _query_string(**{**params, "sort": s if s != "relevance" else None}),
                "feed_query": feed_query, "export_query": export_query, **explained}
+    context["follow"] = _follow_box(db, viewer, feed_query, q)
     title = f"Search: {q[:80]}" if q else "Search"
     suffix = f"?{feed_query}" if feed_query else ""
     alternates = [Alternate(f"/feeds/search.rss{suffix}", "application/rss+xml", f"{title} (RSS)"),

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 from typing import Annotated
-from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Depends, Form, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import Response
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from dailypapers.services import ratelimits, votes
 from dailypapers.web import inplace
-from dailypapers.web.auth import CSRF, ApiUser, CurrentUser, Viewed, Viewer, limit_by_user, safe_next
+from dailypapers.web.auth import CSRF, ApiUser, CurrentUser, Viewed, Viewer, limit_by_user
 from dailypapers.web.deps import get_db
 from dailypapers.web.openapi import TOKEN, WRITE, PaperRef, link, responses
 
@@ -28,24 +27,12 @@ class VoteState(BaseModel):
     upvotes: int
 
 
-def _back(request: Request, next_url: str | None, key: str, paper_id: int) -> Response:
-    """Back to the page the button was on, at the card's title (``#t-<id>``) so that a vote far
-    down a long day does not land at the top; else to the paper."""
-    target = next_url
-    if not target:
-        referer = urlsplit(request.headers.get("referer", ""))
-        if referer.netloc == request.url.netloc and referer.path:
-            query = f"?{referer.query}" if referer.query else ""
-            target = f"{referer.path}{query}#t-{paper_id}"
-    return RedirectResponse(safe_next(target, f"/papers/{key}"), status_code=303)
-
-
 def _answer(request: Request, db: Session, viewer: Viewer, key: str, next_url: str,
             large: str) -> Response:
     """The new vote box in place (site.js), else back to the page the button was on."""
     box = votes.vote_box(db=db, user_id=viewer.user.id, paper_key=key)  # type: ignore[union-attr]
     if not inplace.wants_fragment(request):
-        return _back(request, next_url, key, box.id)
+        return inplace.back(request, next_url, default=f"/papers/{key}", anchor=f"t-{box.id}")
     viewer.preload_votes(db=db, paper_ids=[box.id])
     said = "Upvoted" if box.upvoted else "Upvote removed"
     return inplace.fragment(request, "community/_vote.html",
