@@ -223,6 +223,11 @@ class Settings(BaseSettings):
     search_candidates: int = Field(
         200, ge=10, le=5000, description="Candidates taken from each list before fusion and filters."
     )
+    search_semantic_floor: float = Field(
+        0.35, ge=-1, le=1,
+        description="Least cosine similarity for a paper to match a query by meaning (0.35 calibrated "
+        "on gibberish and off-topic queries, docs/search.md); -1 = every nearest candidate matches.",
+    )
     search_exact_vectors_max: int = Field(
         20_000, ge=0,
         description="Up to this many vectors, nearest neighbours are exact; above it an IVF index (faiss, "

@@ -42,11 +42,13 @@ def _fuse(engine: SearchEngine, keyword: Sequence[int], semantic: Sequence[int])
 
 
 def _dense(dense: Neighbours, vector: np.ndarray | None, limit: int,
-           pool: Collection[int] | None) -> list[int]:
+           pool: Collection[int] | None, floor: float | None = None) -> list[int]:
+    """The nearest papers, best first; with ``floor``, only those at least that similar (a pool
+    is ranked whole: the benchmark ranks every judged paper)."""
     if vector is None:
         return []
     if pool is None:
-        return [pid for pid, _ in dense.search(vector, limit=limit)]
+        return [pid for pid, score in dense.search(vector, limit=limit) if floor is None or score >= floor]
     found = dense.vectors_of(pool)
     if not found:
         return []
@@ -77,9 +79,11 @@ def _then(future: Future[A], step: Callable[[A], B]) -> Future[B]:
 
 def rank_query(engine: SearchEngine, parsed: ParsedQuery, *,
                vector: np.ndarray | Future[np.ndarray | None] | None, dense: Neighbours, limit: int,
-               keyword: bool = True, pool: Collection[int] | None = None) -> Ranked:
+               keyword: bool = True, pool: Collection[int] | None = None,
+               floor: float | None = None) -> Ranked:
     """Papers for a text query: BM25 over the parsed words fused with the nearest neighbours of
-    ``vector`` found by ``dense`` (what ``engine.prepare`` returned).
+    ``vector`` found by ``dense`` (what ``engine.prepare`` returned). Neighbours less similar
+    than ``floor`` (cosine) are no match: the 200 nearest papers of any text are not results.
 
     ``vector`` may be a future (``engine.embed_query_async``): the keyword search runs meanwhile,
     and so does the nearest-neighbour search when ``dense`` may run on the embedding's thread (at
@@ -87,14 +91,14 @@ def rank_query(engine: SearchEngine, parsed: ParsedQuery, *,
     """
     near: Future[list[int]] | None = None
     if isinstance(vector, Future) and pool is None and dense.thread_safe:
-        near = _then(vector, lambda v: _dense(dense, v, limit, None))
+        near = _then(vector, lambda v: _dense(dense, v, limit, None, floor))
     depth = engine.keyword.num_docs if pool is not None else limit
     kw = _in_pool(engine.keyword.search(parsed, limit=depth), pool) if keyword else []
     if near is not None:
         return _fuse(engine, kw, near.result())
     if isinstance(vector, Future):
         vector = vector.result()
-    return _fuse(engine, kw, _dense(dense, vector, limit, pool))
+    return _fuse(engine, kw, _dense(dense, vector, limit, pool, floor))
 
 
 def rank_similar(engine: SearchEngine, *, title: str, abstract: str, vector: np.ndarray | None,

@@ -34,6 +34,8 @@ MAX_PER_PAGE = 100
 RESORT_DEPTH = 100
 #: An empty query sorted by trending ranks the papers featured in this many days before the clock.
 BROWSE_TRENDING_DAYS = 30
+#: The notice of a query that nothing matches: no paper has its words, none is close in meaning.
+NOTHING_MATCHES = "No paper has these words, and none is close enough in meaning."
 
 
 class SearchError(ValueError):
@@ -220,7 +222,7 @@ def search_papers(*, db: Session, engine: SearchEngine, request: SearchRequest) 
     scores: dict[int, float] = {}
     pins: list[int] = []
     start = (request.page - 1) * request.per_page
-    if parsed.is_empty:
+    if parsed.is_empty and not parsed.raw.strip():  # text without words (emoji, "!!!") is searched by meaning
         page_ids, total = _browse(db, request)
     else:
         wants_vector = request.mode != "keyword" and not parsed.is_id_lookup
@@ -237,13 +239,16 @@ def search_papers(*, db: Session, engine: SearchEngine, request: SearchRequest) 
             depth = engine.settings.search_candidates * (5 if request.filters.active else 1)
             vector = early or (engine.embed_query_async(parsed.text) if wants_vector else None)
             ranked = rank_query(engine, parsed, vector=vector, dense=dense, limit=depth,
-                                keyword=request.mode != "semantic")
+                                keyword=request.mode != "semantic", floor=engine.settings.search_semantic_floor)
             ranked_ids, scores = pins + [p for p in ranked.ids if p not in pins], ranked.scores
-            if request.mode == "semantic" and not ranked.semantic:
+            if request.mode == "semantic" and not ranked.semantic and not (
+                    engine.semantic and engine.has_vectors and not engine.model_warming):
                 notice = ("Search by meaning is off here." if not engine.semantic else
                           "Search by meaning is still starting up; try again in a moment."
                           if engine.model_warming else
                           "No paper has an embedding yet (`dailypapers embed` computes them).")
+            elif not ranked_ids:
+                notice = NOTHING_MATCHES
         rows = _rows(db, ranked_ids, request.filters)
         ids = [pid for pid in ranked_ids if pid in rows]
         if request.sort != "relevance":
