@@ -30,6 +30,12 @@ def member(app):
         yield client
 
 
+def _outsider(app) -> TestClient:
+    """Another browser or a feed reader: no cookie. Not entered as a context: the app's lifespan
+    (schedulers, the MCP session manager) runs once per app, under the member's client."""
+    return TestClient(app)
+
+
 def _csrf(client: TestClient, page: str = "/account") -> str:
     return csrf_from(client.get(page).text)
 
@@ -103,28 +109,28 @@ def test_private_shared_and_public_collections_and_their_exports(app, member, db
     bib = member.get(f"/exports/library/collections/{cid}.bib")
     assert bib.status_code == 200 and f"eprint = {{{paper.key}}}" in bib.text
     assert bib.headers["cache-control"] == "private, no-store"
-    with TestClient(app) as stranger:
-        assert stranger.get(path).status_code == 404
-        assert stranger.get(f"/exports/library/collections/{cid}.ris").status_code == 404
-        member.post(f"{path}/settings", data={"csrf_token": token, "name": "Diffusion",
-                                              "visibility": "link"})
-        link = re.search(r'href="(/c/[A-Za-z0-9_-]{32,})"', member.get(path).text).group(1)
-        shared = stranger.get(link)
-        assert shared.status_code == 200 and "Shared reading" in shared.text
-        assert shared.headers["cache-control"] == "private, no-store"  # unsharing takes effect at once
-        assert stranger.get(path).status_code == 404  # by link only, not listed
-        assert "Diffusion" not in stranger.get("/collections").text
-        csl = stranger.get(f"/exports{link}.json")
-        assert csl.status_code == 200 and csl.json()[0]["title"] == "Shared reading"
-        member.post(f"{path}/share-link", data={"csrf_token": token})
-        assert stranger.get(link).status_code == 404  # the old link is cut off
-        member.post(f"{path}/settings", data={"csrf_token": token, "name": "Diffusion",
-                                              "visibility": "public"})
-        assert "Diffusion" in stranger.get("/collections").text
-        assert stranger.get(path).status_code == 200
-        member.post(f"{path}/settings", data={"csrf_token": token, "name": "Diffusion",
-                                              "visibility": "private"})
-        assert stranger.get(path).status_code == 404
+    stranger = _outsider(app)
+    assert stranger.get(path).status_code == 404
+    assert stranger.get(f"/exports/library/collections/{cid}.ris").status_code == 404
+    member.post(f"{path}/settings", data={"csrf_token": token, "name": "Diffusion",
+                                          "visibility": "link"})
+    link = re.search(r'href="(/c/[A-Za-z0-9_-]{32,})"', member.get(path).text).group(1)
+    shared = stranger.get(link)
+    assert shared.status_code == 200 and "Shared reading" in shared.text
+    assert shared.headers["cache-control"] == "private, no-store"  # unsharing takes effect at once
+    assert stranger.get(path).status_code == 404  # by link only, not listed
+    assert "Diffusion" not in stranger.get("/collections").text
+    csl = stranger.get(f"/exports{link}.json")
+    assert csl.status_code == 200 and csl.json()[0]["title"] == "Shared reading"
+    member.post(f"{path}/share-link", data={"csrf_token": token})
+    assert stranger.get(link).status_code == 404  # the old link is cut off
+    member.post(f"{path}/settings", data={"csrf_token": token, "name": "Diffusion",
+                                          "visibility": "public"})
+    assert "Diffusion" in stranger.get("/collections").text
+    assert stranger.get(path).status_code == 200
+    member.post(f"{path}/settings", data={"csrf_token": token, "name": "Diffusion",
+                                          "visibility": "private"})
+    assert stranger.get(path).status_code == 404
 
 
 def test_follows_in_place_and_on_the_account_page(member, db):
@@ -158,19 +164,19 @@ def test_the_private_feed_reads_in_feedparser_and_dies_with_its_token(app, membe
     member.post("/follow", data={"csrf_token": token, "kind": "org", "target": "Lab"})
     account = member.post("/account/feed", data={"csrf_token": token}).text
     url = re.search(r'href="http://papers\.test(/feeds/me/[0-9a-f]{64}\.atom)"', account).group(1)
-    with TestClient(app) as reader:  # a feed reader: no cookie
-        answer = reader.get(url)
-        assert answer.status_code == 200 and answer.headers["cache-control"] == "private, no-store"
-        feed = feedparser.parse(answer.content)
-        assert not feed.bozo
-        assert sorted(e.title for e in feed.entries) == ["Followed by author", "Followed by organization"]
-        assert feedparser.parse(reader.get(url.replace(".atom", ".rss")).content).entries
-        member.post("/account/feed", data={"csrf_token": token})  # a new address
-        assert reader.get(url).status_code == 404
-        account = member.get("/account").text
-        url = re.search(r'href="http://papers\.test(/feeds/me/[0-9a-f]{64}\.atom)"', account).group(1)
-        assert reader.get(url).status_code == 200
-        member.post("/account/feed/revoke", data={"csrf_token": token})
-        assert reader.get(url).status_code == 404
-        assert "Make my feed address" in member.get("/account").text
-        assert reader.get("/feeds/me/" + "0" * 64 + ".atom").status_code == 404
+    reader = _outsider(app)  # a feed reader: no cookie
+    answer = reader.get(url)
+    assert answer.status_code == 200 and answer.headers["cache-control"] == "private, no-store"
+    feed = feedparser.parse(answer.content)
+    assert not feed.bozo
+    assert sorted(e.title for e in feed.entries) == ["Followed by author", "Followed by organization"]
+    assert feedparser.parse(reader.get(url.replace(".atom", ".rss")).content).entries
+    member.post("/account/feed", data={"csrf_token": token})  # a new address
+    assert reader.get(url).status_code == 404
+    account = member.get("/account").text
+    url = re.search(r'href="http://papers\.test(/feeds/me/[0-9a-f]{64}\.atom)"', account).group(1)
+    assert reader.get(url).status_code == 200
+    member.post("/account/feed/revoke", data={"csrf_token": token})
+    assert reader.get(url).status_code == 404
+    assert "Make my feed address" in member.get("/account").text
+    assert reader.get("/feeds/me/" + "0" * 64 + ".atom").status_code == 404
