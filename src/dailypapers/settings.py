@@ -196,8 +196,9 @@ class Settings(BaseSettings):
     )
     submission_retry_seconds: int = Field(
         60, ge=0, le=86_400,
-        description="Seconds between runs of `submissions retry` inside `serve` (submissions kept "
-        "while arXiv was unreachable); 0 turns the loop off (run the command from cron instead).",
+        description="Seconds between runs of `submissions retry` by the scheduler inside `serve` "
+        "(submissions kept while arXiv was unreachable; one worker at a time, by lease); 0 turns "
+        "it off (run the command from cron instead).",
     )
     search_embedding_model: str = Field(
         "sentence-transformers/all-MiniLM-L6-v2",

@@ -8,7 +8,8 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
-from dailypapers.services import pending_submissions, submissions
+from dailypapers.services import pending_submissions, submissions, sync_state
+from dailypapers.services.sync_schedule import SUBMISSIONS, SyncScheduler
 from dailypapers.sources.arxiv_client import ArxivClient
 from dailypapers.store import DailyEntry, Paper, PendingSubmission
 from dailypapers.store.base import utcnow
@@ -84,3 +85,37 @@ def test_gives_up_after_two_days_and_reports_conflicts(db, arxiv_pair):
     assert pending_submissions.retry_due(db=db, arxiv=up, now=other.next_attempt_at).failed == 1
     db.refresh(other)
     assert other.paper_key == "1605.08386" and "already featured on 2025-01-02" in other.last_error
+
+
+def test_the_sync_scheduler_retries_kept_submissions_one_runner_at_a_time(settings, database, db):
+    """The retry is part of the scheduler's run (no separate loop): every
+    submission_retry_seconds, under the ``submissions`` lease, with or without a sync schedule."""
+    user = make_user(db)
+    kept = pending_submissions.keep(db=db, user=user, arxiv_id="1605.08386", organization_id=None,
+                                    day=DAY, reason="arXiv is not answering right now.")
+    with recorded_arxiv_api() as server:
+        on = settings.model_copy(update={"sync_schedule": None, "submission_retry_seconds": 60,
+                                         "arxiv_api_url": server.url, "arxiv_min_interval": 0})
+        now = [kept.next_attempt_at]
+        first = SyncScheduler(settings=on, database=database, clock=lambda: now[0])
+        second = SyncScheduler(settings=on, database=database, clock=lambda: now[0])
+        assert first.retry_submissions() is None  # the first run waits one interval
+        now[0] += dt.timedelta(seconds=61)
+        with database.session() as other:  # the first runner holds the lease (mid-run)
+            assert sync_state.try_lease(db=other, source=SUBMISSIONS, holder=first.holder,
+                                        seconds=300, now=now[0])
+            other.commit()
+        assert second.retry_submissions() is None
+        db.refresh(kept)
+        assert kept.state == "pending"
+        first.tick()  # the holder's own tick: no period (no schedule), then the retry
+        db.refresh(kept)
+        assert (kept.state, kept.paper_key) == ("done", "1605.08386")
+        assert first.retry_submissions() is None  # not again before the next interval
+    [status] = [s for s in sync_state.statuses(db=db) if s.source == SUBMISSIONS]
+    assert status.counts == {"featured": 1, "failed": 0, "waiting": 0}
+    with database.session() as other:  # the lease was released
+        assert sync_state.try_lease(db=other, source=SUBMISSIONS, holder="someone-else",
+                                    seconds=300, now=now[0])
+    assert SyncScheduler.start_if_enabled(
+        settings=on.model_copy(update={"submission_retry_seconds": 0}), database=database) is None

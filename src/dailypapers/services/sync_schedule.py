@@ -1,8 +1,10 @@
 """The sync schedule (``DAILYPAPERS_SYNC_SCHEDULE``): which period is due, when the next one is,
-and the runner inside ``serve`` that runs each period once (``SyncScheduler``).
+and the runner inside ``serve`` that runs each period once (``SyncScheduler``), which also
+fetches the submissions kept while arXiv was unreachable (``submission_retry_seconds``).
 
 The ``schedule`` row of ``sync_state`` holds the newest period (slot) whose run completed as its
-cursor, and the lease of the process running it.
+cursor, and the lease of the process running it; the ``submissions`` row holds the lease and the
+last run of the submission retry.
 """
 
 from __future__ import annotations
@@ -23,10 +25,12 @@ from dailypapers.search.embedder import embed_pending
 from dailypapers.search.engine import SearchEngine
 from dailypapers.services import sync_state
 from dailypapers.services.digest_scheduler import run_digests
+from dailypapers.services.pending_submissions import RetrySummary, retry_due
 from dailypapers.services.scheduler import Ticker
 from dailypapers.services.sync_arxiv import sync_arxiv
 from dailypapers.services.sync_hf import days_to_sync, sync_hf
 from dailypapers.settings import Settings
+from dailypapers.sources.arxiv_client import ArxivClient
 from dailypapers.sources.arxiv_oai_client import OaiClient
 from dailypapers.sources.hf_client import HfClient
 from dailypapers.store.base import utcnow
@@ -35,6 +39,7 @@ from dailypapers.store.db import Database
 log = logging.getLogger(__name__)
 
 SCHEDULE = "schedule"
+SUBMISSIONS = "submissions"
 
 
 def due_slot(*, db: Session, schedule: Schedule, now: dt.datetime) -> dt.datetime | None:
@@ -97,7 +102,8 @@ class PeriodRun:
 
 class SyncScheduler:
     """Runs each period of ``DAILYPAPERS_SYNC_SCHEDULE`` once across every process and host:
-    the syncs, then embeddings of the new papers, then the due digests.
+    the syncs, then embeddings of the new papers, then the due digests; and, every
+    ``submission_retry_seconds``, the retry of kept submissions (with or without a schedule).
 
     Every web worker runs one on a ``Ticker``. A worker whose period is due takes the
     ``schedule`` lease in ``sync_state`` (one conditional UPDATE: one winner), checks again that
@@ -105,28 +111,33 @@ class SyncScheduler:
     lease between steps, then records the period as done and releases the lease in one
     transaction. A holder that dies leaves its lease to expire after ``sync_lease_seconds``;
     the period is then run again by another process (syncs and embeddings are idempotent and
-    the outbox sends each digest once).
+    the outbox sends each digest once). The submission retry takes the ``submissions`` lease the
+    same way, so one process at a time asks arXiv for them.
     """
 
     def __init__(self, *, settings: Settings, database: Database, engine: SearchEngine | None = None,
                  clock: Callable[[], dt.datetime] = utcnow) -> None:
-        if not settings.sync_schedule:
-            raise ValueError("DAILYPAPERS_SYNC_SCHEDULE is not set")
+        if not settings.sync_schedule and settings.submission_retry_seconds <= 0:
+            raise ValueError("neither DAILYPAPERS_SYNC_SCHEDULE nor DAILYPAPERS_SUBMISSION_RETRY_SECONDS is set")
         self.settings = settings
         self.database = database
         self.engine = engine
-        self.schedule = Schedule.parse(settings.sync_schedule)
+        self.schedule = Schedule.parse(settings.sync_schedule) if settings.sync_schedule else None
         self.holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._clock = clock
-        every = self.schedule.every.total_seconds() if self.schedule.every else 3600.0
-        self._ticker = Ticker(name="sync-scheduler", interval=min(60.0, max(1.0, every / 10)),
-                              job=self.run_due)
+        intervals = [float(settings.submission_retry_seconds)] if settings.submission_retry_seconds else []
+        if self.schedule is not None:
+            every = self.schedule.every.total_seconds() if self.schedule.every else 3600.0
+            intervals.append(min(60.0, max(1.0, every / 10)))
+        self._ticker = Ticker(name="sync-scheduler", interval=min(intervals), job=self.tick)
+        # The first retry waits one interval, as cron would: starting a worker touches nothing.
+        self._next_retry = clock() + dt.timedelta(seconds=settings.submission_retry_seconds)
         self.periods: list[PeriodRun] = []
 
     @classmethod
     def start_if_enabled(cls, *, settings: Settings, database: Database,
                          engine: SearchEngine | None = None) -> SyncScheduler | None:
-        if not settings.sync_schedule:
+        if not settings.sync_schedule and settings.submission_retry_seconds <= 0:
             return None
         scheduler = cls(settings=settings, database=database, engine=engine)
         scheduler._ticker.start()
@@ -134,6 +145,42 @@ class SyncScheduler:
 
     def stop(self, timeout: float = 30.0) -> None:
         self._ticker.stop(timeout)
+
+    def tick(self) -> None:
+        """One turn of the runner: the period if one is due, then the submission retry if due."""
+        if self.schedule is not None:
+            self.run_due()
+        self.retry_submissions()
+
+    def retry_submissions(self) -> RetrySummary | None:
+        """Fetch the kept submissions whose time has come, unless this runner did it less than
+        ``submission_retry_seconds`` ago or another process holds the ``submissions`` lease."""
+        every = self.settings.submission_retry_seconds
+        now = self._clock()
+        if every <= 0 or now < self._next_retry:
+            return None
+        self._next_retry = now + dt.timedelta(seconds=every)
+        with self.database.session() as db:
+            taken = sync_state.try_lease(db=db, source=SUBMISSIONS, holder=self.holder,
+                                         seconds=self.settings.sync_lease_seconds, now=now)
+            db.commit()
+            if not taken:
+                return None
+            try:
+                with ArxivClient.from_settings(self.settings) as arxiv:
+                    summary = retry_due(db=db, arxiv=arxiv, now=now)
+                counts = {"featured": summary.done, "failed": summary.failed,
+                          "waiting": summary.waiting}
+                sync_state.run_started(db=db, source=SUBMISSIONS, now=now)
+                sync_state.run_finished(db=db, source=SUBMISSIONS, counts=counts, now=self._clock())
+                db.commit()
+            finally:
+                db.rollback()  # whatever a failed attempt left; the retry committed its own work
+                sync_state.release_lease(db=db, source=SUBMISSIONS, holder=self.holder)
+                db.commit()
+        if summary.done or summary.failed or summary.waiting:
+            log.info("%s", summary.line())
+        return summary
 
     def _lease(self, db: Session) -> bool:
         taken = sync_state.try_lease(db=db, source=SCHEDULE, holder=self.holder,
@@ -143,6 +190,8 @@ class SyncScheduler:
 
     def run_due(self) -> PeriodRun | None:
         """Run the current period if it is due and no other process is running it."""
+        if self.schedule is None:
+            return None
         with self.database.session() as db:
             if due_slot(db=db, schedule=self.schedule, now=self._clock()) is None:
                 return None

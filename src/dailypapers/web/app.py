@@ -12,7 +12,6 @@ from fastapi.staticfiles import StaticFiles
 
 from dailypapers.mcp import http as mcp_http
 from dailypapers.services.digest_scheduler import DigestScheduler
-from dailypapers.services.submission_retrier import SubmissionRetrier
 from dailypapers.services.sync_schedule import SyncScheduler
 from dailypapers.settings import Settings
 from dailypapers.store.db import Database, web_pool
@@ -50,17 +49,16 @@ def create_app(settings: Settings, database: Database | None = None, *,
         anyio.to_thread.current_default_thread_limiter().total_tokens = settings.web_threads
         # Off by default; cron/systemd timers run `dailypapers digest send` instead.
         _app.state.digest_scheduler = DigestScheduler.start_if_enabled(settings=settings, database=db)
-        # Off unless DAILYPAPERS_SYNC_SCHEDULE is set; one worker at a time runs each period.
+        # Each period of DAILYPAPERS_SYNC_SCHEDULE and the retry of kept submissions
+        # (DAILYPAPERS_SUBMISSION_RETRY_SECONDS); one worker at a time runs each, by lease.
         _app.state.sync_scheduler = SyncScheduler.start_if_enabled(
             settings=settings, database=db, engine=_app.state.search)
-        _app.state.submission_retrier = SubmissionRetrier.start_if_enabled(settings=settings, database=db)
         if warm_model:
             _app.state.search.warm_model_in_background()
         async with mcp_http.running(_app):
             yield
         _app.state.search.stop()
-        for scheduler in (_app.state.digest_scheduler, _app.state.sync_scheduler,
-                          _app.state.submission_retrier):
+        for scheduler in (_app.state.digest_scheduler, _app.state.sync_scheduler):
             if scheduler is not None:
                 scheduler.stop()
         if database is None:

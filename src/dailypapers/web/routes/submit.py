@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Form, Query, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
@@ -112,6 +112,18 @@ class SubmissionOut(BaseModel):
     url: str
 
 
+class SubmissionKept(BaseModel):
+    """A submission arXiv could not be asked about now: kept, and fetched later automatically."""
+
+    state: Literal["pending"] = "pending"
+    arxiv_id: str = Field(description="The paper that will be fetched.")
+    day: dt.date = Field(description="The day it is featured on once fetched.")
+    message: str = Field(description="Why it waits, in plain words.")
+    next_attempt_at: dt.datetime = Field(description="When arXiv is asked next (UTC).")
+    attempts: int
+    url: str = Field(description="The account page, where its state is shown.")
+
+
 @router.post("/api/submissions", response_model=SubmissionOut, status_code=201,
              dependencies=[limit_by_user(ratelimits.SUBMIT_USER, api=True)], tags=["community"],
              openapi_extra=TOKEN, operation_id="submitPaper", summary="Feature a paper today",
@@ -119,13 +131,27 @@ class SubmissionOut(BaseModel):
                  "paper": link("getPaper", "The submitted paper.", paper_id="$response.body#/paper"),
                  "upvote": link("upvotePaper", "Upvote it.", key="$response.body#/paper"),
                  "comment": link("commentOnPaper", "Comment on it.", key="$response.body#/paper"),
-             }}}))
-def submit_api(request: Request, body: SubmissionIn, db: DB, user: ApiUser) -> SubmissionOut:
+             }}, 202: {"model": SubmissionKept, "description": (
+                 "arXiv cannot be reached or is slow: the submission is kept and fetched later "
+                 "automatically (its state is on the account page); sending it again changes nothing.")}}))
+def submit_api(request: Request, body: SubmissionIn, db: DB, user: ApiUser) -> Response | SubmissionOut:
     """Feature a paper today by its arXiv id, as the token's user (and organization)."""
     with db.begin():
         org_id = _org_id(db, user, body.organization or "")
-    with ArxivClient.from_settings(request.app.state.settings) as arxiv:
-        entry = submissions.submit_paper(db=db, arxiv=arxiv, user=user, ref=body.id,
-                                         organization_id=org_id)
+    try:
+        with ArxivClient.from_settings(request.app.state.settings) as arxiv:
+            entry = submissions.submit_paper(db=db, arxiv=arxiv, user=user, ref=body.id,
+                                             organization_id=org_id)
+    except submissions.SourceUnavailable as exc:
+        # As the form does: never a dead end, the submission waits for arXiv.
+        log.warning("arXiv unavailable for %s: %s", exc.arxiv_id, exc.detail)
+        kept = pending_submissions.keep(db=db, user=user, arxiv_id=exc.arxiv_id,
+                                        organization_id=org_id, day=submissions.today_utc(),
+                                        reason=exc.message)
+        answer = SubmissionKept(arxiv_id=kept.arxiv_id, day=kept.day, message=kept.last_error,
+                                next_attempt_at=kept.next_attempt_at.replace(tzinfo=dt.UTC),
+                                attempts=kept.attempts,
+                                url="/account")
+        return JSONResponse(answer.model_dump(mode="json"), status_code=202)
     key = submissions.paper_key_for_entry(db=db, entry=entry)
     return SubmissionOut(paper=key, day=entry.day, url=f"/papers/{key}")
