@@ -169,3 +169,19 @@ def test_cards_and_paper_pages_carry_hf_signals(client, db, settings):
     shown = remote.get("/papers/date/2025-01-02")
     assert 'src="https://cdn.example/sakana.png"' in shown.text and 'src="https://cdn.example/thumb.png"' in shown.text
     assert "img-src 'self' data: https:" in shown.headers["content-security-policy"]
+
+
+def test_author_names_on_cards_and_the_paper_page_link_to_author_pages(client, db):
+    paper = make_paper(db, title="Many hands", featured_on=dt.date(2025, 1, 2),
+                       authors=["Ada Lovelace", "Alan Turing", "Grace Hopper", "Kurt Gödel", "Emmy Noether"])
+    day = client.get("/papers/date/2025-01-02").text
+    card = re.search(r'<article class="card".*?</article>', day, re.S).group(0)
+    assert '<a href="/authors/Ada%20Lovelace">Ada Lovelace</a>' in card
+    assert '<a href="/authors/Grace%20Hopper">Grace Hopper</a>' in card
+    assert "Kurt" not in card and f'href="/papers/{paper.key}#authors">+2 more</a>' in card
+    page = client.get(f"/papers/{paper.key}").text
+    assert '<a href="/authors/Kurt%20G%C3%B6del">Kurt Gödel</a>' in page and 'id="authors"' in page
+    hits = client.get("/search?q=Many+hands").text
+    assert '<a href="/authors/Alan%20Turing">Alan Turing</a>' in hits
+    author = client.get("/authors/Kurt%20G%C3%B6del")
+    assert author.status_code == 200 and "Many hands" in author.text
