@@ -12,10 +12,13 @@ import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
+from dailypapers.services import orgs_admin
 from dailypapers.services.imports import import_hf_json, import_seeds
-from dailypapers.store import Author, DailyEntry, Organization, Paper
+from dailypapers.store import Author, DailyEntry, Organization, Paper, User
+from dailypapers.store.memberships import ORG_MEMBER
 from tests.community.helpers import browser_sign_up
 from tests.conftest import ARTIFACTS, HF_API, SEEDS
+from tests.factories import make_user
 
 pytestmark = pytest.mark.browser
 AXE = (Path(__file__).resolve().parents[1] / "vendor" / "axe-core" / "axe.min.js").read_text()
@@ -49,6 +52,20 @@ def _main_pages(db) -> list[str]:
             f"/authors/{author}", "/login?why=submit", "/signup", "/subscribe"]
 
 
+def _org_run_by(db, username: str, scheme: str) -> str:
+    """An organization ``username`` administers (with a second member), and an invitation to
+    another one: the admin pages then show every control they have."""
+    member = db.scalar(select(User).where(User.username == username))
+    other = make_user(db)
+    mine = orgs_admin.create_org(db=db, user=member, handle=f"axe-lab-{scheme}", name="Axe Lab")
+    orgs_admin.add_member(db=db, actor=member, handle=mine.handle, username=other.username,
+                          role=ORG_MEMBER)
+    theirs = orgs_admin.create_org(db=db, user=other, handle=f"axe-guild-{scheme}", name="Axe Guild")
+    orgs_admin.invite(db=db, actor=other, handle=theirs.handle, invitee=username, role=ORG_MEMBER)
+    db.commit()
+    return mine.handle
+
+
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 def test_main_pages_have_no_serious_violations(browser, site, db, scheme):
     ARTIFACTS.mkdir(exist_ok=True)
@@ -59,11 +76,17 @@ def test_main_pages_have_no_serious_violations(browser, site, db, scheme):
     for path in pages:
         page.goto(site + path)
         found[path] = _serious(page)
-    # Member pages: the account, submit and a paper with the comment form and vote buttons.
-    browser_sign_up(page, site, f"axe{scheme}")
-    for path in ("/account", "/submit", pages[2], pages[0]):
+    # Member pages: the account, submit and a paper with the comment form and vote buttons; the
+    # organization admin pages of an org the member runs (and an invitation to another).
+    name = f"axe{scheme}"
+    browser_sign_up(page, site, name)
+    org = _org_run_by(db, name, scheme)
+    for path in ("/account", "/submit", pages[2], pages[0], "/orgs/new", f"/orgs/{org}/members",
+                 "/invitations"):
         page.goto(site + path)
         found[f"{path} (member)"] = _serious(page)
+    page.goto(site + f"/orgs/{org}/members")
+    page.screenshot(path=str(ARTIFACTS / f"org-members-{scheme}.png"), full_page=True)
     page.goto(site + pages[2])
     page.screenshot(path=str(ARTIFACTS / f"paper-member-{scheme}.png"), full_page=True)
     page.goto(site + pages[0])

@@ -185,3 +185,28 @@ def test_author_names_on_cards_and_the_paper_page_link_to_author_pages(client, d
     assert '<a href="/authors/Alan%20Turing">Alan Turing</a>' in hits
     author = client.get("/authors/Kurt%20G%C3%B6del")
     assert author.status_code == 200 and "Many hands" in author.text
+
+
+def test_organization_admin_pages_use_the_site_design(client, db):
+    from dailypapers.services import orgs_admin
+    from dailypapers.store.memberships import ORG_MEMBER
+
+    admin, other = make_user(db, username="orgadmin"), make_user(db)
+    orgs_admin.create_org(db=db, user=admin, handle="lab", name="The Lab")
+    orgs_admin.add_member(db=db, actor=admin, handle="lab", username=other.username, role=ORG_MEMBER)
+    orgs_admin.create_org(db=db, user=other, handle="guild", name="The Guild")
+    orgs_admin.invite(db=db, actor=other, handle="guild", invitee="orgadmin", role=ORG_MEMBER)
+    db.commit()
+    log_in(client, "orgadmin")
+    for path in ("/orgs/new", "/orgs/lab/members", "/invitations"):
+        main = client.get(path).text.split("<main", 1)[1].split("</main>", 1)[0]
+        assert re.search(r'<h1[^>]*class="(form-title|page-title)"', main), path
+        buttons = re.findall(r"<button[^>]*>", main)
+        assert buttons and all('class="btn' in b for b in buttons), (path, buttons)
+        fields = re.findall(r'<(?:input|select)(?![^>]*type="hidden")[^>]*>', main)
+        for field in fields:  # every control has a label bound by id, in a styled form
+            ident = re.search(r'id="([^"]+)"', field)
+            assert ident and f'<label for="{ident.group(1)}"' in main, (path, field)
+        assert all('class="form"' in f or 'class="inline' in f for f in re.findall(r"<form[^>]*>", main)), path
+    members = client.get("/orgs/lab/members").text
+    assert 'class="panel"' in members and "btn-danger" in members and "2 members" in members
