@@ -5,9 +5,10 @@ inverted-file index (faiss ``IndexIVFFlat``, inner product on unit vectors = cos
 are partitioned around ~4·√n k-means centroids and a query scans the full-precision vectors of its
 ``IVF_NPROBE`` nearest partitions, so the scores are exact and only the partitioning can miss a
 neighbour. At 1M (bench/search_latency.py, docs/search.md) it found all of the exact 10 nearest
-(recall@10 1.0) in ~1.6 ms, where faiss HNSW (M=16, efSearch 200) found 0.84 in 1.4 ms, and built
-in ~30 s instead of ~140-235 s. Built artefacts are plain files under ``data_dir/search/vectors/<model>/``
-(``ids.npy``, ``vectors.npy`` or ``ivf.faiss``, ``params.json`` with a version; no pickle).
+(recall@10 1.0) in ~1.6 ms, where faiss HNSW (M=16, efSearch 200) found 0.84 in 1.4 ms, and its
+build took 97 s of CPU instead of 319 s. Built artefacts are plain files under
+``data_dir/search/vectors/<model>/`` (``ids.npy``, ``vectors.npy`` or ``ivf.faiss``,
+``params.json`` with a version; no pickle).
 
 The table is the truth: ``sync`` asks for the newest ``created_at`` of the model (an indexed
 ``max``) and adds every vector written since the index's watermark before a query is answered.
