@@ -154,6 +154,20 @@ class Server:
                 time.sleep(0.2)
         raise RuntimeError("server did not start")
 
+    def cpu_seconds(self) -> float:
+        """User + system CPU time so far of ``serve`` and every process under it (its workers)."""
+        import psutil
+
+        total = 0.0
+        root = psutil.Process(self.proc.pid)
+        for proc in (root, *root.children(recursive=True)):
+            try:
+                times = proc.cpu_times()
+            except psutil.NoSuchProcess:
+                continue
+            total += times.user + times.system
+        return total
+
     def log_tail(self, lines: int = 40) -> str:
         self.log.seek(0)
         return "\n".join(self.log.read().decode(errors="replace").splitlines()[-lines:])
@@ -185,9 +199,10 @@ def run_wrk(url: str, seconds: int, connections: int, headers: dict[str, str] | 
     latency = dict(re.findall(r"^\s*(50|99)(?:\.0+)?%\s+([\d.]+(?:us|ms|s))\s*$", out, re.M))
     if set(latency) != {"50", "99"}:
         raise RuntimeError(f"unexpected wrk output:\n{out}")
+    requests = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     errors = re.search(r"Socket errors: (.*)", out)
-    return {"requests_per_s": rps, "p50_ms": _ms(latency["50"]), "p99_ms": _ms(latency["99"]),
+    return {"requests_per_s": rps, "requests": requests, "p50_ms": _ms(latency["50"]), "p99_ms": _ms(latency["99"]),
             "non_2xx": int(non2xx.group(1)) if non2xx else 0,
             "socket_errors": errors.group(1) if errors else ""}
 
@@ -212,7 +227,8 @@ async def _httpx_load(url: str, seconds: int, connections: int,
         await asyncio.gather(*(worker() for _ in range(connections)))
         elapsed = time.perf_counter() - begin
     latencies.sort()
-    return {"requests_per_s": len(latencies) / elapsed, "p50_ms": latencies[len(latencies) // 2],
+    return {"requests_per_s": len(latencies) / elapsed, "requests": len(latencies),
+            "p50_ms": latencies[len(latencies) // 2],
             "p99_ms": latencies[int(len(latencies) * 0.99)], "non_2xx": bad, "socket_errors": ""}
 
 
@@ -315,16 +331,20 @@ def main() -> None:
                             for (version, _), server in zip(versions, servers, strict=True):
                                 try:
                                     warm_up(server.url + path, workers, headers)
+                                    cpu_before = server.cpu_seconds()
                                     result = load(server.url + path, args.seconds, args.connections, headers)
+                                    cpu = server.cpu_seconds() - cpu_before
                                 except Exception:
                                     print(f"{version} failed on {path}; its log ends:\n{server.log_tail()}")
                                     raise
                                 row = {"mode": mode, "workers": workers, "endpoint": name, "version": version,
-                                       "load_average": [round(x, 2) for x in os.getloadavg()], **result}
+                                       "load_average": [round(x, 2) for x in os.getloadavg()], **result,
+                                       "server_cpu_ms_per_request": round(1000 * cpu / max(1, result["requests"]), 2)}
                                 report["results"].append(row)  # type: ignore[attr-defined]
                                 print(f"{mode:9} workers={workers} {name:22} {version[:24]:24} "
                                       f"{result['requests_per_s']:8.0f} req/s  p50 {result['p50_ms']:7.2f} ms  "
-                                      f"p99 {result['p99_ms']:7.2f} ms"
+                                      f"p99 {result['p99_ms']:7.2f} ms  "
+                                      f"CPU {row['server_cpu_ms_per_request']:6.2f} ms/req"
                                       + (f"  non-2xx {result['non_2xx']}" if result["non_2xx"] else ""), flush=True)
                     finally:
                         for server in servers:
@@ -355,7 +375,9 @@ def print_table(report: dict[str, object]) -> None:
     print("|---|---|---|" + "---|" * (len(versions) + (len(versions) == 2)))
     for (mode, workers, page), by_version in rows.items():
         cells = [f"{by_version[v]['requests_per_s']:,.0f} req/s ({by_version[v]['p50_ms']:.1f} / "
-                 f"{by_version[v]['p99_ms']:.0f} ms)" if v in by_version else "" for v in versions]
+                 f"{by_version[v]['p99_ms']:.0f} ms; "
+                 f"CPU {by_version[v].get('server_cpu_ms_per_request', 0):.2f} ms/req)"
+                 if v in by_version else "" for v in versions]
         ratio = ""
         if len(versions) == 2 and all(v in by_version for v in versions) \
                 and by_version[versions[0]]["requests_per_s"] > 0:

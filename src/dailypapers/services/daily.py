@@ -4,10 +4,11 @@ papers, and the HF ``/api/daily_papers`` selection."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass
 from typing import Literal
 
-from sqlalchemy import func, select
+from sqlalchemy import Date, Integer, Select, bindparam, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from dailypapers.services import trending
@@ -62,19 +63,28 @@ def _in(period: Period):  # type: ignore[no-untyped-def]
     return (DailyEntry.day >= period.start) & (DailyEntry.day < period.end)
 
 
+# The statements of every period page and of /api/daily_papers are built once, the period and
+# the page bound per call (see papers.fetch_cards for why).
+_START, _END = bindparam("start", type_=Date), bindparam("end", type_=Date)
+_LIMIT, _OFFSET = bindparam("limit", type_=Integer), bindparam("offset", type_=Integer)
+_IN_PERIOD = (DailyEntry.day >= _START) & (DailyEntry.day < _END)
+_PERIOD_CARDS = (card_select().where(_IN_PERIOD)
+                 .order_by(Paper.upvotes.desc(), Paper.id).limit(_LIMIT).offset(_OFFSET))
+# The count and both neighbours in one round trip (each an index lookup on daily_entries.day).
+_PERIOD_AROUND = select(
+    select(func.count()).select_from(DailyEntry).where(_IN_PERIOD).scalar_subquery(),
+    select(func.max(DailyEntry.day)).where(DailyEntry.day < _START).scalar_subquery(),
+    select(func.min(DailyEntry.day)).where(DailyEntry.day >= _END).scalar_subquery(),
+)
+
+
 def period_page(*, db: Session, period: Period, page: int = 0, page_size: int = 60) -> PeriodPage:
     """The papers of a day, week or month, most upvoted first; empty neighbours are skipped."""
-    stmt = (card_select().where(_in(period))
-            .order_by(Paper.upvotes.desc(), Paper.id).limit(page_size).offset(page * page_size))
-    # The count and both neighbours in one round trip (each an index lookup on daily_entries.day).
-    total, before, after = db.execute(select(
-        select(func.count()).select_from(DailyEntry).where(_in(period)).scalar_subquery(),
-        select(func.max(DailyEntry.day)).where(DailyEntry.day < period.start).scalar_subquery(),
-        select(func.min(DailyEntry.day)).where(DailyEntry.day >= period.end).scalar_subquery(),
-    )).one()
+    params = {"start": period.start, "end": period.end, "limit": page_size, "offset": page * page_size}
+    total, before, after = db.connection().execute(_PERIOD_AROUND, params).one()
     return PeriodPage(
-        period=period, cards=fetch_cards(db=db, stmt=stmt), total=total or 0, page=page,
-        page_size=page_size,
+        period=period, cards=fetch_cards(db=db, stmt=_PERIOD_CARDS, params=params),
+        total=total or 0, page=page, page_size=page_size,
         previous=containing(period.kind, before) if before else None,
         next=containing(period.kind, after) if after else None,
     )
@@ -114,11 +124,22 @@ def daily_papers(*, db: Session, query: DailyQuery, now: dt.datetime) -> list[Pa
         ranked = trending.trending(db=db, now=now, limit=query.limit, offset=offset,
                                    within=query.period, submitter=query.submitter)
         return [card for card, _ in ranked.ranked]
-    stmt = card_select().where(DailyEntry.id.is_not(None))
+    params: dict[str, object] = {"limit": query.limit, "offset": offset}
     if query.period is not None:
-        stmt = stmt.where(_in(query.period))
+        params.update(start=query.period.start, end=query.period.end)
     if query.submitter is not None:
-        stmt = stmt.where(DailyEntry.submitted_by == query.submitter)
-    stmt = (stmt.order_by(DailyEntry.day.desc(), Paper.upvotes.desc(), Paper.id)
-            .limit(query.limit).offset(offset))
-    return fetch_cards(db=db, stmt=stmt)
+        params["submitter"] = query.submitter
+    return fetch_cards(db=db, stmt=_daily_select(query.period is not None, query.submitter is not None),
+                       params=params)
+
+
+@functools.cache
+def _daily_select(in_period: bool, by_submitter: bool) -> Select:  # type: ignore[type-arg]
+    """The statement of ``daily_papers`` (publishedAt order) for one combination of filters."""
+    stmt = card_select().where(DailyEntry.id.is_not(None))
+    if in_period:
+        stmt = stmt.where(_IN_PERIOD)
+    if by_submitter:
+        stmt = stmt.where(DailyEntry.submitted_by == bindparam("submitter"))
+    return (stmt.order_by(DailyEntry.day.desc(), Paper.upvotes.desc(), Paper.id)
+            .limit(_LIMIT).offset(_OFFSET))

@@ -9,10 +9,10 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.orm import Session
 
-from dailypapers.services import ratelimits
+from dailypapers.services import ratelimits, subscriptions
 from dailypapers.services.accounts import authenticate, find_user, token_digest
 from dailypapers.services.errors import Invalid, NotFound
 from dailypapers.store import ApiToken, LoginSession, User
@@ -50,6 +50,23 @@ def user_for_session(*, db: Session, token: str) -> User | None:
         select(User).join(LoginSession, LoginSession.user_id == User.id)
         .where(LoginSession.token_hash == token_digest(token), LoginSession.expires_at > utcnow(),
                User.is_active.is_(True)))
+
+
+# The signed-in viewer of every page: built once (a fresh statement per request cost more to
+# build and to match to SQLAlchemy's compiled cache than to run), values bound per call.
+_VIEWER = (select(User, subscriptions.digest_status_column(User.id))
+           .join(LoginSession, LoginSession.user_id == User.id)
+           .where(LoginSession.token_hash == bindparam("token_hash"),
+                  LoginSession.expires_at > bindparam("now"), User.is_active.is_(True)))
+
+
+def viewer_of_session(*, db: Session, token: str) -> tuple[User, str | None] | None:
+    """The user of a live login session and their digest status (``digest_status_of_user``), in
+    one statement; ``None`` for an unknown, expired or ended session or a deactivated user."""
+    if not token:
+        return None
+    row = db.execute(_VIEWER, {"token_hash": token_digest(token), "now": utcnow()}).first()
+    return (row[0], row[1]) if row is not None else None
 
 
 def end_session(*, db: Session, token: str) -> None:

@@ -19,8 +19,8 @@ from urllib.parse import urlencode
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from jinja2 import Environment
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import ScalarSelect, case, null, select
+from sqlalchemy.orm import QueryableAttribute, Session
 
 from dailypapers.mail import MailError, MailSession, compose
 from dailypapers.services.errors import Invalid, ServiceError
@@ -391,3 +391,12 @@ def digest_status_of_user(*, db: Session, user_id: int) -> str | None:
     if sub is None or sub.unsubscribed_at is not None:
         return None
     return "active" if sub.confirmed_at is not None else "pending"
+
+
+def digest_status_column(user_id: QueryableAttribute[int]) -> ScalarSelect[str | None]:
+    """``digest_status_of_user`` as a scalar subquery on ``user_id``, so the signed-in viewer's
+    lookup (``sessions.viewer_of_session``) gets it in the same statement as the user."""
+    return (select(case((Subscription.unsubscribed_at.is_not(None), null()),
+                        (Subscription.confirmed_at.is_not(None), "active"), else_="pending"))
+            .where(Subscription.user_id == user_id).order_by(Subscription.id).limit(1)
+            .scalar_subquery())

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from dailypapers.services.errors import NotFound
@@ -64,9 +64,12 @@ def upvoted_among(*, db: Session, user_id: int, paper_ids: Iterable[int]) -> set
     ids = list(set(paper_ids))
     if not ids:
         return set()
-    # A Core statement on the session's connection: plain ids, no ORM loading.
-    return set(db.connection().execute(select(Upvote.paper_id).where(
-        Upvote.user_id == user_id, Upvote.paper_id.in_(ids))).scalars())
+    # A Core statement on the session's connection (plain ids, no ORM loading), built once.
+    return set(db.connection().execute(_UPVOTED_AMONG, {"user_id": user_id, "ids": ids}).scalars())
+
+
+_UPVOTED_AMONG = select(Upvote.paper_id).where(Upvote.user_id == bindparam("user_id"),
+                                               Upvote.paper_id.in_(bindparam("ids", expanding=True)))
 
 
 def upvoted_by(*, db: Session, user_id: int) -> set[int]:

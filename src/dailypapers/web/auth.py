@@ -25,7 +25,7 @@ from markupsafe import Markup, escape
 from jinja2 import pass_context
 from sqlalchemy.orm import Session
 
-from dailypapers.services import library, ratelimits, sessions, subscriptions, votes
+from dailypapers.services import library, ratelimits, sessions, votes
 from dailypapers.services.errors import Forbidden, RateLimited, ServiceError
 from dailypapers.settings import Settings
 from dailypapers.store import User
@@ -66,17 +66,49 @@ class ApiUnauthorized(Exception):
 
 
 class Viewer:
-    """The person behind a request: their user (or None), cookie token and CSRF token."""
+    """The person behind a request: their user (or None), cookie token and CSRF token.
 
-    def __init__(self, *, request: Request, user: User | None, token: str | None,
-                 digest: str | None = None) -> None:
+    The login session is looked up once, when first needed: on the route's own session when the
+    route hands it over (``preload_votes``, ``resolve``; ``render`` does it before closing it),
+    so a page costs one connection checkout and one statement for its viewer; otherwise (forms,
+    error pages, ``require_user``) on a short session of its own.
+    """
+
+    def __init__(self, *, request: Request, token: str | None) -> None:
         self.request = request
-        self.user = user
-        # The member's digest: "active", "pending" or None (the header banner depends on it).
-        self.digest = digest
+        self._cookie = token  # the token the browser sent (``_token`` may be minted later)
         self._token = token
+        self._resolved = token is None
+        self._user: User | None = None
+        self._digest: str | None = None
+        self._csrf: str | None = None
         self._voted: set[int] | None = None
         self._saved: set[int] | None = None
+
+    def resolve(self, db: Session | None = None) -> None:
+        """Look the cookie's login session up, on ``db`` when given; once per request."""
+        if self._resolved:
+            return
+        self._resolved = True
+        token = self._cookie or ""
+        if db is not None:
+            found = sessions.viewer_of_session(db=db, token=token)
+        else:
+            with self.request.app.state.db.session() as own:
+                found = sessions.viewer_of_session(db=own, token=token)
+        if found is not None:
+            self._user, self._digest = found
+
+    @property
+    def user(self) -> User | None:
+        self.resolve()
+        return self._user
+
+    @property
+    def digest(self) -> str | None:
+        """The member's digest: "active", "pending" or None (the header banner depends on it)."""
+        self.resolve()
+        return self._digest
 
     @property
     def settings(self) -> Settings:
@@ -96,7 +128,10 @@ class Viewer:
 
     @property
     def csrf_token(self) -> str:
-        return csrf_for(self.settings.secret_key, self.token)
+        # Once per request: a page of cards has a vote form (and so a CSRF field) on every card.
+        if self._csrf is None:
+            self._csrf = csrf_for(self.settings.secret_key, self.token)
+        return self._csrf
 
     def upvoted(self, paper_id: int) -> bool:
         """Whether the viewer upvoted the paper, among the papers the route preloaded.
@@ -122,10 +157,11 @@ class Viewer:
     def preload_votes(self, *, db: Session, paper_ids: Iterable[int]) -> None:
         """Load the viewer's votes and saved papers among a page's papers (one query each, on
         the route's session)."""
-        if self.user is not None:
+        self.resolve(db)
+        if self._user is not None:
             ids = list(paper_ids)
-            self._voted = votes.upvoted_among(db=db, user_id=self.user.id, paper_ids=ids)
-            self._saved = library.saved_among(db=db, user_id=self.user.id, paper_ids=ids)
+            self._voted = votes.upvoted_among(db=db, user_id=self._user.id, paper_ids=ids)
+            self._saved = library.saved_among(db=db, user_id=self._user.id, paper_ids=ids)
 
 
 def csrf_for(secret: str, token: str) -> str:
@@ -133,21 +169,20 @@ def csrf_for(secret: str, token: str) -> str:
 
 
 def get_viewer(request: Request) -> Viewer:
-    """The request's viewer, resolved once per request (its own short database session)."""
+    """The request's viewer, one per request; no I/O (its login session is looked up when
+    first needed, see ``Viewer``)."""
     cached = getattr(request.state, "dp_viewer", None)
     if cached is not None:
         return cached  # type: ignore[no-any-return]
-    token = request.cookies.get(COOKIE) or None
-    user = None
-    digest = None
-    if token:
-        with request.app.state.db.session() as db:
-            user = sessions.user_for_session(db=db, token=token)
-            if user is not None:
-                digest = subscriptions.digest_status_of_user(db=db, user_id=user.id)
-    viewer = Viewer(request=request, user=user, token=token, digest=digest)
+    viewer = Viewer(request=request, token=request.cookies.get(COOKIE) or None)
     request.state.dp_viewer = viewer
     return viewer
+
+
+async def _viewer(request: Request) -> Viewer:
+    # Async because it does no I/O: FastAPI runs a sync dependency on a worker thread, a round
+    # trip through the thread pool per request for nothing.
+    return get_viewer(request)
 
 
 def require_user(request: Request) -> User:
@@ -197,7 +232,7 @@ async def csrf_protect(request: Request) -> None:
         raise CsrfFailed()
 
 
-Viewed = Annotated[Viewer, Depends(get_viewer)]
+Viewed = Annotated[Viewer, Depends(_viewer)]
 CurrentUser = Annotated[User, Depends(require_user)]
 Curator = Annotated[User, Depends(require_curator)]
 Admin = Annotated[User, Depends(require_admin)]

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from dailypapers.settings import Settings
 from dailypapers.web import formatting
+from dailypapers.web.auth import get_viewer
 from dailypapers.web.caching import etag_for, not_modified, public_cache_control
 from dailypapers.web.compression import compressible, negotiate
 from dailypapers.web.deps import templates_of
@@ -100,9 +101,11 @@ def render(request: Request, template: str, context: Mapping[str, Any], *, statu
 
     ``db``, the request's session, is closed before rendering: the context holds plain data by
     then (routes load comments, similar papers and the viewer's votes up front; templates never
-    query), so the connection goes back to the pool for the whole render.
+    query), so the connection goes back to the pool for the whole render. The viewer's login
+    session is looked up on it first, if the route has not done so already.
     """
     if db is not None:
+        get_viewer(request).resolve(db)
         db.close()
     settings: Settings = request.app.state.settings
     all_alternates = [*alternates, *feed_alternates("/feeds/latest", "Latest daily papers")]
