@@ -180,3 +180,23 @@ def test_the_private_feed_reads_in_feedparser_and_dies_with_its_token(app, membe
     assert reader.get(url).status_code == 404
     assert "Make my feed address" in member.get("/account").text
     assert reader.get("/feeds/me/" + "0" * 64 + ".atom").status_code == 404
+
+
+def test_import_reports_every_entry_and_refuses_a_bad_file(member, db):
+    paper = make_paper(db, title="Found by id")
+    token = _csrf(member, "/library/import")
+    bib = (f"@misc{{one, title={{Anything}}, eprint={{{paper.key}}}, archivePrefix={{arXiv}}}}\n"
+           "@misc{two, title={Not in this catalog}}\n").encode()
+    report = member.post("/library/import", data={"csrf_token": token, "new_collection": "From Zotero"},
+                         files={"file": ("refs.bib", bib, "application/x-bibtex")})
+    assert report.status_code == 200 and report.headers["cache-control"] == "private, no-store"
+    assert "2 entries" in report.text and "1 found" in report.text and "1 not found" in report.text
+    assert "Not in this catalog" in report.text and "no paper in the catalog has this title" in report.text
+    assert f'href="/papers/{paper.key}"' in report.text
+    bad = member.post("/library/import", data={"csrf_token": token, "new_collection": "Never made"},
+                      files={"file": ("refs.json", b"[{\"title\": ", "application/json")})
+    assert bad.status_code == 400
+    assert "refs.json: not valid JSON" in bad.text and "Nothing was imported." in bad.text
+    library = member.get("/library").text
+    assert "From Zotero" in library and "Never made" not in library
+    assert member.post("/library/import", data={"csrf_token": token}).status_code == 400  # no file

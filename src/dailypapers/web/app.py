@@ -25,7 +25,8 @@ from dailypapers.web.routes import api, arxiv_new, docs, exports, feeds, pages, 
 from dailypapers.web.routes import search as search_routes
 from dailypapers.web.security import BodyLimit, RejectNul, SecurityHeaders
 from dailypapers.web import auth
-from dailypapers.web.routes import accounts, comments, curation, follows, library, orgs_admin, submit, votes
+from dailypapers.web.routes import accounts, comments, curation, orgs_admin, submit, votes
+from dailypapers.web.routes import follows, library, library_import
 from dailypapers.web.routes import subscriptions as subscription_routes
 
 HERE = Path(__file__).parent
@@ -78,7 +79,8 @@ def create_app(settings: Settings, database: Database | None = None, *,
     app.include_router(subscription_routes.router)
     # Community: accounts, votes, submissions, curation, organizations, comments.
     auth.install(app)
-    for community in (accounts, votes, submit, curation, orgs_admin, comments, arxiv_new, library, follows):
+    for community in (accounts, votes, submit, curation, orgs_admin, comments, arxiv_new, library,
+                      library_import, follows):
         app.include_router(community.router)
     search_routes.install(app)  # before the "{paper_id:path}" catch-alls below
     # Last: their "{paper_id:path}" catch-alls would shadow /api/papers/search, /papers/{id}/...
