@@ -7,14 +7,19 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+import pytest
 from mcp import Client
+from mcp.shared.exceptions import MCPError
 from mcp_types import CallToolResult, TextContent
 from sqlalchemy.orm import Session
 
-from dailypapers.services import sessions
+from dailypapers.mcp.server import UNAUTHORIZED
+from dailypapers.services import collections, library, sessions
 from tests.factories import make_paper, make_user
 
-TOOLS = {"search_papers", "get_paper", "list_daily_papers", "similar_papers", "trending"}
+PUBLIC = {"search_papers", "get_paper", "list_daily_papers", "similar_papers", "trending"}
+PERSONAL = {"save_paper"}
+TOOLS = PUBLIC | PERSONAL
 SPARSE, KERNELS, FOLDING = "2501.90001", "2501.90002", "2501.90003"
 
 
@@ -45,6 +50,8 @@ def fill(db: Session) -> Catalog:
 
 
 def revoke(db: Session, catalog: Catalog) -> None:
+    """Revoke the member's token as /account does (after ending whatever the test's session read)."""
+    db.rollback()
     with db.begin():
         sessions.revoke_api_token(db=db, user_id=catalog.user_id, token_id=catalog.token_id)
 
@@ -118,3 +125,33 @@ async def check_public_tools(client: Client, *, base_url: str) -> str:
     missing = await client.call_tool("get_paper", {"paper_id": "2501.99999"})
     assert "no paper '2501.99999'" in error_text(missing)
     return markdown
+
+
+def saved(db: Session, catalog: Catalog) -> dict[str, list[str]]:
+    """The member's collections, by name, with the keys of their papers (read afresh)."""
+    db.rollback()
+    return {info.name: sorted(card.key for card in collections.collection_view(
+        db=db, collection_id=info.id, viewer_id=catalog.user_id).cards)
+        for info in collections.collections_of(db=db, user_id=catalog.user_id)}
+
+
+async def check_personal_tools(client: Client, *, base_url: str) -> None:
+    """The member's tools with a valid token: save twice (no change), to a named collection."""
+    first = data(await client.call_tool("save_paper", {"paper_id": SPARSE}))
+    assert first == {"id": SPARSE, "saved": True, "read": False, "collection": library.DEFAULT_COLLECTION,
+                     "library_url": f"{base_url}/library"}
+    assert data(await client.call_tool("save_paper", {"paper_id": SPARSE})) == first
+    named = data(await client.call_tool("save_paper", {"paper_id": f"https://huggingface.co/papers/{FOLDING}",
+                                                       "collection": "  Biology "}))
+    assert named["id"] == FOLDING and named["collection"] == "Biology"
+    assert "no paper '2501.99999'" in error_text(await client.call_tool("save_paper", {"paper_id": "2501.99999"}))
+
+
+async def check_refused(client: Client, *, says: str) -> None:
+    """Every member's tool refuses with the UNAUTHORIZED error; the public tools still answer."""
+    for tool, arguments in (("save_paper", {"paper_id": KERNELS}),):
+        with pytest.raises(MCPError) as refused:
+            await client.call_tool(tool, arguments)
+        assert refused.value.code == UNAUTHORIZED and says in refused.value.error.message
+        assert "/account" in refused.value.error.message
+    assert ids(data(await client.call_tool("list_daily_papers", {}))) == [SPARSE, KERNELS]

@@ -15,7 +15,7 @@ from dailypapers.mcp.server import Tools, build_server
 from dailypapers.search.engine import SearchEngine
 from dailypapers.settings import Settings
 from dailypapers.store.db import Database
-from tests.mcp.helpers import FOLDING, check_public_tools, error_text, fill
+from tests.mcp.helpers import FOLDING, check_public_tools, error_text, fill, saved
 
 
 @pytest.fixture
@@ -69,3 +69,17 @@ def test_days_without_papers_and_pages_past_the_end_are_empty(server: MCPServer)
     past = call(server, "search_papers", {"query": "protein", "page": 1000})
     assert past.structured_content["papers"] == [] and past.structured_content["total"] == 1
     assert call(server, "search_papers", {"query": FOLDING}).structured_content["papers"][0]["id"] == FOLDING
+
+
+def test_save_paper_refusals_change_nothing(settings: Settings, database: Database, db):
+    catalog = fill(db)
+    engine = SearchEngine(settings)
+    member = build_server(Tools(settings=settings, database=database, engine=engine, token=catalog.token))
+    try:
+        assert "collection" in error_text(call(member, "save_paper", {"paper_id": FOLDING, "collection": "x" * 101}))
+        assert "no paper" in error_text(call(member, "save_paper", {"paper_id": "hep-th/0000000"}))
+        assert saved(db, catalog) == {}
+        blank = call(member, "save_paper", {"paper_id": FOLDING, "collection": "   "}).structured_content
+        assert blank["collection"] == "Saved" and saved(db, catalog) == {"Saved": [FOLDING]}
+    finally:
+        engine.stop()

@@ -15,7 +15,16 @@ from mcp.client.stdio import StdioServerParameters
 from mcp.client.streamable_http import streamable_http_client
 
 from dailypapers.settings import Settings
-from tests.mcp.helpers import SPARSE, check_public_tools, fill
+from tests.mcp.helpers import (
+    FOLDING,
+    SPARSE,
+    check_personal_tools,
+    check_public_tools,
+    check_refused,
+    fill,
+    revoke,
+    saved,
+)
 from tests.server import running_server, settings_env
 
 
@@ -39,8 +48,15 @@ def test_stdio_subprocess_serves_every_tool(settings: Settings, db):
     async def go() -> None:
         async with stdio_client(settings, catalog.token) as client:
             await check_public_tools(client, base_url=settings.base_url)
+            await check_personal_tools(client, base_url=settings.base_url)
+            assert saved(db, catalog) == {"Saved": [SPARSE], "Biology": [FOLDING]}
+            revoke(db, catalog)  # while the server runs: its next call finds the token gone
+            await check_refused(client, says="unknown or revoked API token")
+        async with stdio_client(settings) as client:
+            await check_refused(client, says="DAILYPAPERS_MCP_TOKEN")
 
     anyio.run(go)
+    assert saved(db, catalog) == {"Saved": [SPARSE], "Biology": [FOLDING]}  # the refusals changed nothing
 
 
 @pytest.mark.parametrize("mode", ["auto", "legacy"])  # legacy: the initialize handshake of older clients
@@ -48,10 +64,19 @@ def test_http_endpoint_serves_every_tool(settings: Settings, db, mode: str):
     catalog = fill(db)
     with running_server(settings) as url:
         async def go() -> str:
-            async with http_client(url, catalog.token, mode=mode) as client:
-                return await check_public_tools(client, base_url=url)
+            async with http_client(url, mode=mode) as anonymous:  # public tools need no token
+                markdown = await check_public_tools(anonymous, base_url=url)
+                await check_refused(anonymous, says="send it as `Authorization: Bearer <token>`")
+            async with http_client(url, "dp_not-a-token", mode=mode) as forged:
+                await check_refused(forged, says="unknown or revoked API token")
+            async with http_client(url, catalog.token, mode=mode) as member:
+                await check_personal_tools(member, base_url=url)
+                revoke(db, catalog)
+                await check_refused(member, says="unknown or revoked API token")
+            return markdown
 
         markdown = anyio.run(go)
+        assert saved(db, catalog) == {"Saved": [SPARSE], "Biology": [FOLDING]}
         # get_paper is /papers/{id}.md, to the byte.
         page = httpx.get(f"{url}/papers/{SPARSE}.md")
         assert page.status_code == 200 and page.text == markdown

@@ -79,3 +79,11 @@ def summary(card: PaperCard, *, base_url: str) -> PaperSummary:
 
 def summaries(cards: list[PaperCard], *, base_url: str) -> list[PaperSummary]:
     return [summary(card, base_url=base_url) for card in cards]
+
+
+class SavedPaper(BaseModel):
+    id: str
+    saved: bool = Field(description="In the member's library.")
+    read: bool = Field(description="Marked as read.")
+    collection: str = Field(description="The collection it was saved to.")
+    library_url: str = Field(description="The member's library on the site.")

@@ -5,7 +5,7 @@ against the tool's schema), opens one session, calls the services (one transacti
 case; reads run in the session's one transaction) and returns a model from ``schemas``. No SQL
 here (tests/lint/no_sql.py reads this package too).
 
-Public tools need nothing. Personal tools (``for_you``, ``save_paper``) act for the member of an
+Public tools need nothing. The member's tools (``save_paper``) act for the member of an
 API token, the same tokens as the JSON API (made at /account): over HTTP from the request's
 ``Authorization: Bearer`` header, over stdio from ``dailypapers mcp --token`` (or
 ``DAILYPAPERS_MCP_TOKEN``). The token is looked up on every call, in the call's transaction, so
@@ -33,7 +33,7 @@ from sqlalchemy.orm import Session
 from dailypapers.mcp import schemas
 from dailypapers.search.engine import SearchEngine
 from dailypapers.search.query import MAX_QUERY_CHARS, arxiv_id_of
-from dailypapers.services import daily, papers, sessions, trending
+from dailypapers.services import daily, library, papers, sessions, trending
 from dailypapers.services.errors import ServiceError
 from dailypapers.services.paper_markdown import paper_markdown
 from dailypapers.services.periods import Period, PeriodError, PeriodKind, containing, parse_period
@@ -57,6 +57,7 @@ PageNo = Annotated[int, Field(ge=1, le=1000, description="Page of results, from 
 Day = Annotated[dt.date | None, Field(description="YYYY-MM-DD")]
 
 READ = ToolAnnotations(read_only_hint=True, open_world_hint=False)
+SAVE = ToolAnnotations(read_only_hint=False, destructive_hint=False, idempotent_hint=True, open_world_hint=False)
 T = TypeVar("T")
 
 
@@ -74,7 +75,7 @@ class Tools:
     def base_url(self) -> str:
         return self.settings.base_url
 
-    def _read(self, work: Callable[[Session], T]) -> T:
+    def _session(self, work: Callable[[Session], T]) -> T:
         """Run ``work`` on a session of its own; service refusals and a busy database become tool
         errors the assistant can read (as the web answers 4xx and 503), never a crash."""
         try:
@@ -138,11 +139,11 @@ class Tools:
                 papers=schemas.summaries([hit.card for hit in result.hits], base_url=self.base_url),
                 total=result.total, page=page, notice=result.notice)
 
-        return self._read(work)
+        return self._session(work)
 
     def get_paper(self, paper_id: PaperId) -> str:
         """One paper as Markdown (title, authors, dates, links, abstract), as /papers/{id}.md serves it."""
-        card = self._read(lambda db: _card(db, paper_id))
+        card = self._session(lambda db: _card(db, paper_id))
         return paper_markdown(card, base_url=self.base_url)
 
     def list_daily_papers(
@@ -169,7 +170,7 @@ class Tools:
             cards = daily.daily_papers(db=db, query=query, now=utcnow())
             return schemas.DailyPapers(period=chosen.slug, papers=schemas.summaries(cards, base_url=self.base_url))
 
-        return self._read(work)
+        return self._session(work)
 
     def similar_papers(self, paper_id: PaperId, limit: Limit = 10) -> schemas.PaperList:
         """Papers close to one paper in meaning and words, most similar first."""
@@ -179,7 +180,7 @@ class Tools:
             cards = find_similar(db=db, engine=self.engine, paper_id=card.id, limit=limit)
             return schemas.PaperList(papers=schemas.summaries(cards, base_url=self.base_url))
 
-        return self._read(work)
+        return self._session(work)
 
     def trending(self, limit: Limit = 10, page: PageNo = 1) -> schemas.Trending:
         """Trending papers: featured papers ranked by upvotes against age (the site's published formula)."""
@@ -190,12 +191,40 @@ class Tools:
                                            score=round(score, 4)) for card, score in ranked.ranked]
             return schemas.Trending(as_of=ranked.as_of, total=ranked.total, papers=items)
 
-        return self._read(work)
+        return self._session(work)
+
+    # -- the member's tools --------------------------------------------------------------------
+
+    def save_paper(
+        self,
+        paper_id: PaperId,
+        ctx: Context,
+        collection: Annotated[str | None, Field(max_length=100, description=(
+            f"One of your collections, by name (made when new). Omitted: {library.DEFAULT_COLLECTION!r}."))] = None,
+    ) -> schemas.SavedPaper:
+        """Save a paper to the member's library, in a collection; saving it again changes nothing.
+        Needs the member's API token."""
+
+        def work(db: Session) -> schemas.SavedPaper:
+            with db.begin():  # the use case's one transaction: who, and the save
+                user = self.member(db=db, ctx=ctx, tool="save_paper")
+                mark = library.save_paper(db=db, user_id=user.id, paper_key=_key(paper_id),
+                                          collection=(collection or "").strip() or None)
+            return schemas.SavedPaper(id=mark.key, saved=mark.saved, read=mark.read,
+                                      collection=(collection or "").strip() or library.DEFAULT_COLLECTION,
+                                      library_url=f"{self.base_url.rstrip('/')}/library")
+
+        return self._session(work)
+
+
+def _key(paper_id: str) -> str:
+    """The paper key an id names: arxiv.org and hf.co paper URLs name their paper too."""
+    return arxiv_id_of(paper_id) or paper_id.strip()
 
 
 def _card(db: Session, paper_id: str) -> papers.PaperCard:
-    """The paper an id names; arxiv.org and hf.co paper URLs name their paper too."""
-    card = papers.get_card(db=db, paper_id=arxiv_id_of(paper_id) or paper_id.strip())
+    """The card of the paper an id names, or a tool error."""
+    card = papers.get_card(db=db, paper_id=_key(paper_id))
     if card is None:
         raise ToolError(f"no paper {paper_id[:80]!r}")
     return card
@@ -215,12 +244,13 @@ def build_server(tools: Tools) -> MCPServer:
         "dailypapers", title=tools.settings.site_name, version=importlib.metadata.version("dailypapers"),
         website_url=tools.base_url,
         instructions=("Research papers from this Daily Papers site: search the catalog, read a paper, "
-                      "list a day's featured papers, find similar papers and trending ones. for_you and "
-                      "save_paper act for the member whose API token the client sends."),
+                      "list a day's featured papers, find similar papers and trending ones. The member's "
+                      "tools (save_paper) act for the member whose API token the client sends."),
         # Only warnings: the SDK configures the root logger when none is, and the site's workers
         # log at warning level too.
         log_level="WARNING")
     for tool in (tools.search_papers, tools.get_paper, tools.list_daily_papers, tools.similar_papers,
                  tools.trending):
         server.add_tool(tool, annotations=READ)
+    server.add_tool(tools.save_paper, annotations=SAVE)
     return server
