@@ -15,7 +15,7 @@ from dailypapers.mcp.server import Tools, build_server
 from dailypapers.search.engine import SearchEngine
 from dailypapers.settings import Settings
 from dailypapers.store.db import Database
-from tests.mcp.helpers import FOLDING, check_public_tools, error_text, fill, saved
+from tests.mcp.helpers import FOLDING, SPARSE, check_public_tools, error_text, fill, saved
 
 
 @pytest.fixture
@@ -81,5 +81,18 @@ def test_save_paper_refusals_change_nothing(settings: Settings, database: Databa
         assert saved(db, catalog) == {}
         blank = call(member, "save_paper", {"paper_id": FOLDING, "collection": "   "}).structured_content
         assert blank["collection"] == "Saved" and saved(db, catalog) == {"Saved": [FOLDING]}
+    finally:
+        engine.stop()
+
+
+def test_save_paper_counts_against_the_members_library_limit(settings: Settings, database: Database, db):
+    catalog = fill(db)
+    engine = SearchEngine(settings)
+    strict = settings.model_copy(update={"rate_limit_scale": 0.01})  # one library change a minute
+    member = build_server(Tools(settings=strict, database=database, engine=engine, token=catalog.token))
+    try:
+        assert call(member, "save_paper", {"paper_id": FOLDING}).is_error is False
+        assert "Too many library changes" in error_text(call(member, "save_paper", {"paper_id": SPARSE}))
+        assert saved(db, catalog) == {"Saved": [FOLDING]}
     finally:
         engine.stop()

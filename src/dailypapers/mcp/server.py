@@ -33,7 +33,7 @@ from sqlalchemy.orm import Session
 from dailypapers.mcp import schemas
 from dailypapers.search.engine import SearchEngine
 from dailypapers.search.query import MAX_QUERY_CHARS, arxiv_id_of
-from dailypapers.services import daily, library, papers, sessions, trending
+from dailypapers.services import daily, library, papers, ratelimits, sessions, trending
 from dailypapers.services.errors import ServiceError
 from dailypapers.services.paper_markdown import paper_markdown
 from dailypapers.services.periods import Period, PeriodError, PeriodKind, containing, parse_period
@@ -206,9 +206,15 @@ class Tools:
         Needs the member's API token."""
 
         def work(db: Session) -> schemas.SavedPaper:
-            with db.begin():  # the use case's one transaction: who, and the save
-                user = self.member(db=db, ctx=ctx, tool="save_paper")
-                mark = library.save_paper(db=db, user_id=user.id, paper_key=_key(paper_id),
+            # Who, and the member's library rate limit (shared with the site's save buttons),
+            # counted in a transaction of its own as the site's routes count it: a refused
+            # save still counts.
+            with db.begin():
+                user_id = self.member(db=db, ctx=ctx, tool="save_paper").id
+                ratelimits.hit(db=db, rule=ratelimits.LIBRARY_USER, subject=f"#{user_id}",
+                               scale=self.settings.rate_limit_scale)
+            with db.begin():  # the use case
+                mark = library.save_paper(db=db, user_id=user_id, paper_key=_key(paper_id),
                                           collection=(collection or "").strip() or None)
             return schemas.SavedPaper(id=mark.key, saved=mark.saved, read=mark.read,
                                       collection=(collection or "").strip() or library.DEFAULT_COLLECTION,
