@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import zoneinfo
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.utils import parseaddr
 from urllib.parse import quote, urlencode
@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from dailypapers.mail.message import compose
 from dailypapers.search.engine import SearchEngine
+from dailypapers.services import recommend
 from dailypapers.services import topics as topic_search
 from dailypapers.services.papers import PaperCard
 from dailypapers.services.periods import Period, PeriodError, containing, parse_period
@@ -41,6 +42,8 @@ HISTORY_DAYS = 120
 TRENDING_POOL = 200
 #: Matches per topic section.
 TOPIC_PAPERS = 5
+#: Trending papers after the For you section of a "for_you" digest.
+TRENDING_AFTER_FOR_YOU = 5
 #: Characters of abstract shown per paper.
 ABSTRACT_CHARS = 280
 
@@ -105,11 +108,13 @@ def due_period(*, cadence: str, weekday: int, send_hour: int, timezone: str,
 
 @dataclass(frozen=True)
 class Section:
-    kind: str  # "trending" or "topic"
+    kind: str  # "for_you", "trending" or "topic"
     title: str
     cards: list[PaperCard]
     # The Atom feed of a topic section (the no-email way to follow it).
     feed_url: str | None = None
+    # Why each paper of a For you section is there, by paper key.
+    reasons: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -217,13 +222,36 @@ class DigestRun:
                 limit=TOPIC_PAPERS * 4)
         return self._topics[key]
 
+    def for_you_section(self, subscription: Subscription, period: DigestPeriod,
+                        seen: set[str]) -> Section | None:
+        """The member's For you list as of the period's last day (per member: not shared)."""
+        assert subscription.user_id is not None
+        last_day = min(self.now, period.end - dt.timedelta(seconds=1)).date()
+        ranked = recommend.for_you(db=self.db, user_id=subscription.user_id, day=last_day,
+                                   limit=min(recommend.MAX_LIMIT, subscription.num_papers + len(seen)),
+                                   model=self.settings.search_embedding_model)
+        items = [item for item in ranked.items if item.card.key not in seen][:subscription.num_papers]
+        if not items:
+            return None
+        reasons = {item.card.key: recommend.reason_text(item.reason) for item in items}
+        return Section("for_you", "For you", [item.card for item in items], reasons=reasons)
+
     def compose(self, *, subscription: Subscription, period: DigestPeriod) -> Digest | None:
         """The digest of ``subscription`` for ``period``, or None when nothing new is left."""
         seen = set(self.sent_keys(subscription.id))
+        sections = []
+        trending_count = subscription.num_papers
+        if subscription.kind == "for_you" and subscription.user_id is not None:
+            mine = self.for_you_section(subscription, period, seen)
+            if mine is not None:
+                sections.append(mine)
+                seen.update(c.key for c in mine.cards)
+                trending_count = min(trending_count, TRENDING_AFTER_FOR_YOU)
         top = [c for c in self.trending_cards(period) if c.key not in seen]
-        top = top[:subscription.num_papers]
+        top = top[:trending_count]
         seen.update(c.key for c in top)
-        sections = [Section("trending", "Trending", top)] if top else []
+        if top:
+            sections.append(Section("trending", "Trending", top))
         for query in subscription.topics or ():
             cards = [c for c in self.topic_cards(query, period) if c.key not in seen]
             cards = cards[:TOPIC_PAPERS]
@@ -236,9 +264,10 @@ class DigestRun:
         token = manage_token(secret=self.settings.secret_key, subscription=subscription)
         unsubscribe_url, mailto = unsubscribe_links(settings=self.settings, token=token)
         noun = "today's" if period.cadence == "daily" else "this week's"
+        what = "papers for you" if sections[0].kind == "for_you" else "trending papers"
         return Digest(
             subscription=subscription, period=period,
-            subject=f"{self.settings.site_name}: {noun} trending papers · {period.title}",
+            subject=f"{self.settings.site_name}: {noun} {what} · {period.title}",
             sections=sections,
             manage_url=f"{self.base}/subscriptions/manage?{urlencode({'token': token})}",
             unsubscribe_url=unsubscribe_url, unsubscribe_mailto=mailto)

@@ -42,6 +42,7 @@ RESET_EMAIL = Rule("reset-email", 3, 3600, "Too many password-reset requests for
 SUBMIT_USER = Rule("submit-user", 10, 3600, "Too many submissions.")
 COMMENT_USER = Rule("comment-user", 20, 600, "Too many comments.")
 VOTE_USER = Rule("vote-user", 60, 60, "Too many votes.")
+DISMISS_USER = Rule("dismiss-user", 60, 60, "Too many \"not interested\" at once.")
 ORG_USER = Rule("org-user", 5, 3600, "Too many new organizations.")
 LIBRARY_USER = Rule("library-user", 120, 60, "Too many library changes at once.")
 IMPORT_USER = Rule("import-user", 20, 3600, "Too many imports.")

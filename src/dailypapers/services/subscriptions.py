@@ -28,7 +28,7 @@ from dailypapers.settings import Settings
 from dailypapers.store.base import utcnow
 from dailypapers.store.bulk import insert_if_absent
 from dailypapers.store.db import use_case
-from dailypapers.store.subscriptions import CADENCES, Subscription
+from dailypapers.store.subscriptions import CADENCES, KINDS, Subscription
 
 MAX_EMAIL = 254  # RFC 5321: 256 octets of path minus the angle brackets
 MAX_LOCAL = 64
@@ -100,6 +100,8 @@ class Preferences:
     timezone: str = "UTC"
     num_papers: int = 10
     topics: tuple[str, ...] = field(default_factory=tuple)
+    # "trending", or "for_you": the member's For you list first, then trending (needs an account).
+    kind: str = "trending"
 
 
 def _int_field(raw: object, name: str, low: int, high: int) -> int:
@@ -133,10 +135,13 @@ def parse_topics(raw: str | list[str] | tuple[str, ...]) -> tuple[str, ...]:
 
 
 def parse_preferences(*, cadence: str, weekday: object, send_hour: object, timezone: str,
-                      num_papers: object, topics: str | list[str] | tuple[str, ...]) -> Preferences:
+                      num_papers: object, topics: str | list[str] | tuple[str, ...],
+                      kind: str = "trending") -> Preferences:
     """Validate raw form values; raises ``SubscriptionError`` naming the first bad field."""
     if cadence not in CADENCES:
         raise SubscriptionError("Cadence must be daily or weekly.")
+    if kind not in KINDS:
+        raise SubscriptionError("The digest is either trending papers or For you plus trending.")
     timezone = timezone.strip()
     try:
         zoneinfo.ZoneInfo(timezone)
@@ -150,6 +155,7 @@ def parse_preferences(*, cadence: str, weekday: object, send_hour: object, timez
         timezone=timezone,
         num_papers=_int_field(num_papers, "Number of papers", 1, MAX_PAPERS),
         topics=parse_topics(topics),
+        kind=kind,
     )
 
 
@@ -347,6 +353,8 @@ def update_preferences(*, db: Session, secret: str, token: str, preferences: Pre
     Saving also lifts a pause after bounces: the person just proved they read the mail.
     """
     sub = subscription_for_token(db=db, secret=secret, token=token)
+    if preferences.kind == "for_you" and sub.user_id is None:
+        raise SubscriptionError("For you needs an account: subscribe while logged in to get it.")
     now = now or utcnow()
     sub.cadence = preferences.cadence
     sub.weekday = preferences.weekday
@@ -354,6 +362,7 @@ def update_preferences(*, db: Session, secret: str, token: str, preferences: Pre
     sub.timezone = preferences.timezone
     sub.num_papers = preferences.num_papers
     sub.topics = list(preferences.topics)
+    sub.kind = preferences.kind
     sub.paused_at = None
     sub.failure_count = 0
     sub.updated_at = now
@@ -364,7 +373,7 @@ def update_preferences(*, db: Session, secret: str, token: str, preferences: Pre
 def preferences_of(sub: Subscription) -> Preferences:
     return Preferences(cadence=sub.cadence, weekday=sub.weekday, send_hour=sub.send_hour,
                        timezone=sub.timezone, num_papers=sub.num_papers,
-                       topics=tuple(sub.topics or ()))
+                       topics=tuple(sub.topics or ()), kind=sub.kind or "trending")
 
 
 def subscription_of_user(*, db: Session, user_id: int) -> Subscription | None:

@@ -15,8 +15,9 @@ from dailypapers.store.deliveries import Delivery
 from dailypapers.store.sync_state import SyncState
 from dailypapers.store.pending import PendingSubmission
 from dailypapers.store.library import Collection, CollectionItem, FeedToken, Follow, PaperState
+from dailypapers.store.dismissals import Dismissal
 
 __all__ = ["Base", "Author", "DailyEntry", "Embedding", "Organization", "Paper", "PaperAuthor",
            "ApiToken", "Comment", "Invitation", "LoginSession", "Membership", "PasswordReset",
            "RateLimit", "Role", "Upvote", "User", "Subscription", "Delivery", "SyncState",
-           "PendingSubmission", "Collection", "CollectionItem", "FeedToken", "Follow", "PaperState"]
+           "PendingSubmission", "Collection", "CollectionItem", "FeedToken", "Follow", "PaperState", "Dismissal"]

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from dailypapers.store.base import Base, utcnow
 
 CADENCES = ("daily", "weekly")
+KINDS = ("trending", "for_you")
 
 
 class Subscription(Base):
@@ -36,6 +37,9 @@ class Subscription(Base):
     num_papers: Mapped[int] = mapped_column(Integer, default=10)
     # Saved searches, in the subscriber's order; each becomes a section of the digest.
     topics: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # "trending" (everyone's list) or "for_you" (the member's For you first, then trending);
+    # for_you needs ``user_id`` and falls back to trending without it (services/digests.py).
+    kind: Mapped[str] = mapped_column(String(16), default="trending")
     # Random per-subscription value mixed into every signed link, so that rotating it revokes
     # all links sent before (see services/subscriptions.py).
     token_nonce: Mapped[str] = mapped_column(String(32))

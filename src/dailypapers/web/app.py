@@ -26,7 +26,7 @@ from dailypapers.web.routes import search as search_routes
 from dailypapers.web.security import BodyLimit, RejectNul, SecurityHeaders
 from dailypapers.web import auth
 from dailypapers.web.routes import accounts, comments, curation, orgs_admin, submit, votes
-from dailypapers.web.routes import follows, library, library_import
+from dailypapers.web.routes import follows, foryou, library, library_import
 from dailypapers.web.routes import subscriptions as subscription_routes
 
 HERE = Path(__file__).parent
@@ -80,7 +80,7 @@ def create_app(settings: Settings, database: Database | None = None, *,
     # Community: accounts, votes, submissions, curation, organizations, comments.
     auth.install(app)
     for community in (accounts, votes, submit, curation, orgs_admin, comments, arxiv_new, library,
-                      library_import, follows):
+                      library_import, follows, foryou):
         app.include_router(community.router)
     search_routes.install(app)  # before the "{paper_id:path}" catch-alls below
     # Last: their "{paper_id:path}" catch-alls would shadow /api/papers/search, /papers/{id}/...

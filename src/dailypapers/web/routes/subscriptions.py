@@ -147,6 +147,7 @@ def _manage(request: Request, sub: Any, token: str, *, prefs: Any = None, notice
     base = _settings(request).base_url
     return _render(request, "subscription_manage.html", {
         "email": sub.email, "status": sub.status, "token": token, "prefs": prefs,
+        "member": sub.user_id is not None,
         "notice": notice, "error": error, "weekdays": WEEKDAYS,
         "timezone_groups": _timezone_groups(),
         "max_papers": subs.MAX_PAPERS, "max_topics": subs.MAX_TOPICS,
@@ -171,7 +172,8 @@ def manage_submit(request: Request, db: DB,
                   send_hour: Annotated[str, Form(max_length=5)] = "8",
                   timezone: Annotated[str, Form(max_length=100)] = "UTC",
                   num_papers: Annotated[str, Form(max_length=5)] = "10",
-                  topics_text: Annotated[str, Form(alias="topics", max_length=5000)] = "") -> Response:
+                  topics_text: Annotated[str, Form(alias="topics", max_length=5000)] = "",
+                  kind: Annotated[str, Form(max_length=20)] = "trending") -> Response:
     secret = _settings(request).secret_key
     try:
         with db.begin():
@@ -181,7 +183,7 @@ def manage_submit(request: Request, db: DB,
     try:
         prefs = subs.parse_preferences(cadence=cadence, weekday=weekday, send_hour=send_hour,
                                        timezone=timezone, num_papers=num_papers,
-                                       topics=topics_text)
+                                       topics=topics_text, kind=kind)
         with db.begin():
             sub = subs.update_preferences(db=db, secret=secret, token=token, preferences=prefs)
     except subs.SubscriptionError as exc:

@@ -1,0 +1,250 @@
+""""For you": the day's papers and the recent catalog, ranked for one member, each with a reason.
+
+What the member kept (papers in their library and papers they upvoted, newest first) is their
+profile; papers they marked "not interested" are the negatives; the maths is
+``search/recommend.py`` (a recency-weighted profile, a per-member classifier once there are enough
+kept papers, fused by reciprocal rank). Papers new from authors and organizations the member
+follows join as one more ranked list, so a member with follows but an empty library (cold start)
+gets those first; a member with neither gets the popular papers of the period with a request to
+keep a few (the "picks"), never an empty page.
+
+Candidates: the papers featured on ``day`` (or, without a day, up to the newest featured day) and
+in the ``RECENT_DAYS`` before it, plus papers published on arXiv in that span that nobody featured
+(the arXiv sync brings those in). Kept and dismissed papers are never candidates.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from dailypapers.search import recommend
+from dailypapers.search.fusion import reciprocal_rank_fusion
+from dailypapers.services.errors import NotFound
+from dailypapers.services.follows import follows_of
+from dailypapers.services.papers import PaperCard, load_cards, paper_key
+from dailypapers.store import DailyEntry, Dismissal, Embedding, Paper, PaperAuthor, PaperState, Upvote
+from dailypapers.store.base import utcnow
+from dailypapers.store.bulk import insert_if_absent
+
+DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
+#: The recent catalog: papers featured or published this many days before the day, and that day.
+RECENT_DAYS = 14
+#: At most this many candidates are ranked (the newest); the rest would not reach a page anyway.
+MAX_CANDIDATES = 2000
+#: The profile: the member's newest kept papers, at most this many.
+MAX_KEPT = 200
+#: Dismissed papers that act as negatives (the newest).
+MAX_DISMISSED = 200
+#: Background negatives of the classifier (arxiv-sanity: every paper the member did not keep;
+#: here the papers featured last before the recent catalog, which is what bench/recommend.py measured).
+BACKGROUND = 300
+DEFAULT_LIMIT = 30
+MAX_LIMIT = 100
+
+
+@dataclass(frozen=True)
+class Reason:
+    """Why a paper is on the member's list; ``paper`` links the kept paper it is close to."""
+
+    kind: str  # "library", "follow", "popular"
+    text: str
+    paper_key: str | None = None
+    paper_title: str | None = None
+
+
+@dataclass(frozen=True)
+class ForYouItem:
+    card: PaperCard
+    reason: Reason
+    score: float
+
+
+@dataclass(frozen=True)
+class ForYou:
+    items: list[ForYouItem]
+    day: dt.date | None  # the day the list is for (None: the catalog has no featured day)
+    kept: int  # papers in the profile
+    dismissed: int
+    follows: int  # authors and organizations followed
+    cold: bool  # nothing kept: follows and popular papers only
+    personalised_model: bool  # the per-member classifier took part
+
+
+def _kept(db: Session, user_id: int) -> list[int]:
+    """Saved and upvoted papers, most recently kept first (a paper counts once, at its newest)."""
+    saved = db.execute(select(PaperState.paper_id, PaperState.saved_at).where(
+        PaperState.user_id == user_id, PaperState.saved_at.is_not(None))
+        .order_by(PaperState.saved_at.desc()).limit(MAX_KEPT)).all()
+    voted = db.execute(select(Upvote.paper_id, Upvote.created_at).where(Upvote.user_id == user_id)
+                       .order_by(Upvote.created_at.desc()).limit(MAX_KEPT)).all()
+    newest: dict[int, dt.datetime] = {}
+    for pid, when in [*saved, *voted]:
+        if when is not None and (pid not in newest or when > newest[pid]):
+            newest[pid] = when
+    return sorted(newest, key=lambda pid: (newest[pid], pid), reverse=True)[:MAX_KEPT]
+
+
+def dismissed_ids(*, db: Session, user_id: int) -> list[int]:
+    """The member's "not interested" papers, newest first."""
+    return list(db.scalars(select(Dismissal.paper_id).where(Dismissal.user_id == user_id)
+                           .order_by(Dismissal.created_at.desc(), Dismissal.id.desc()).limit(MAX_DISMISSED)))
+
+
+def _anchor(db: Session, day: dt.date | None) -> dt.date | None:
+    if day is not None:
+        return day
+    return db.scalar(select(func.max(DailyEntry.day)))
+
+
+def _candidates(db: Session, anchor: dt.date, exclude: set[int]) -> list[int]:
+    """The day's papers first, then the recent catalog, newest first."""
+    start = anchor - dt.timedelta(days=RECENT_DAYS)
+    featured = db.execute(select(DailyEntry.paper_id, DailyEntry.day).where(
+        DailyEntry.day >= start, DailyEntry.day <= anchor)
+        .order_by(DailyEntry.day.desc(), DailyEntry.paper_id)).all()
+    unfeatured = db.scalars(select(Paper.id).outerjoin(DailyEntry, DailyEntry.paper_id == Paper.id).where(
+        DailyEntry.id.is_(None), Paper.published_at >= dt.datetime.combine(start, dt.time()),
+        Paper.published_at < dt.datetime.combine(anchor + dt.timedelta(days=1), dt.time()),
+        Paper.withdrawn_at.is_(None)).order_by(Paper.published_at.desc(), Paper.id)
+        .limit(MAX_CANDIDATES)).all()
+    ordered = [pid for pid, d in featured if d == anchor] + [pid for pid, d in featured if d != anchor]
+    ordered += list(unfeatured)
+    return [pid for pid in dict.fromkeys(ordered) if pid not in exclude][:MAX_CANDIDATES]
+
+
+def _background(db: Session, anchor: dt.date, exclude: set[int]) -> list[int]:
+    """The classifier's negatives: the papers featured last before the recent catalog (as in
+    bench/recommend.py), not kept and not dismissed; none of them is ranked."""
+    start = anchor - dt.timedelta(days=RECENT_DAYS)
+    ids = db.scalars(select(DailyEntry.paper_id).where(DailyEntry.day < start)
+                     .order_by(DailyEntry.day.desc(), DailyEntry.paper_id).limit(BACKGROUND + len(exclude)))
+    return [pid for pid in ids if pid not in exclude][:BACKGROUND]
+
+
+def _vectors(db: Session, model: str, paper_ids: Sequence[int]) -> dict[int, np.ndarray]:
+    out: dict[int, np.ndarray] = {}
+    ids = list(paper_ids)
+    for start in range(0, len(ids), 500):
+        rows = db.execute(select(Embedding.paper_id, Embedding.vector).where(
+            Embedding.model == model, Embedding.paper_id.in_(ids[start:start + 500])))
+        for pid, blob in rows:
+            out[pid] = np.frombuffer(blob, dtype="<f4")
+    return out
+
+
+def _matrix(vectors: dict[int, np.ndarray], ids: Sequence[int], dim: int) -> np.ndarray:
+    if not ids:
+        return np.zeros((0, dim))
+    return recommend.normalise(np.stack([vectors[i] for i in ids]))
+
+
+def _followed(db: Session, user_id: int, candidates: list[int]) -> tuple[dict[int, str], int]:
+    """Candidates by a followed author or organization, with the name to show; and how many follows."""
+    follows = follows_of(db=db, user_id=user_id)
+    names: dict[int, str] = {}
+    if not candidates:
+        return names, len(follows.authors) + len(follows.orgs)
+    authors = {a.id: a.name for a in follows.authors}
+    orgs = {o.id: o.name for o in follows.orgs}
+    for start in range(0, len(candidates), 500):
+        part = candidates[start:start + 500]
+        if authors:
+            for pid, aid in db.execute(select(PaperAuthor.paper_id, PaperAuthor.author_id).where(
+                    PaperAuthor.paper_id.in_(part), PaperAuthor.author_id.in_(list(authors)))
+                    .order_by(PaperAuthor.paper_id, PaperAuthor.position)):
+                names.setdefault(pid, authors[aid])
+        if orgs:
+            for pid, oid in db.execute(select(DailyEntry.paper_id, DailyEntry.organization_id).where(
+                    DailyEntry.paper_id.in_(part), DailyEntry.organization_id.in_(list(orgs)))):
+                if oid is not None:
+                    names.setdefault(pid, orgs[oid])
+    return names, len(authors) + len(orgs)
+
+
+def for_you(*, db: Session, user_id: int, day: dt.date | None = None, limit: int = DEFAULT_LIMIT,
+            model: str = DEFAULT_MODEL) -> ForYou:
+    """The member's "For you" list for ``day`` (default: the newest featured day), best first."""
+    limit = max(1, min(limit, MAX_LIMIT))
+    anchor = _anchor(db, day)
+    kept_ids = _kept(db, user_id)
+    dismissed = dismissed_ids(db=db, user_id=user_id)
+    if anchor is None:
+        return ForYou([], None, len(kept_ids), len(dismissed), 0, not kept_ids, False)
+    candidates = _candidates(db, anchor, set(kept_ids) | set(dismissed))
+    followed, follow_count = _followed(db, user_id, candidates)
+    background = _background(db, anchor, set(kept_ids) | set(dismissed)) if len(kept_ids) >= recommend.MIN_POSITIVES \
+        else []
+    vectors = _vectors(db, model, [*candidates, *kept_ids, *dismissed, *background])
+    dim = next((v.shape[0] for v in vectors.values()), 0)
+    kept = [pid for pid in kept_ids if pid in vectors]
+    ranked_ids = [pid for pid in candidates if pid in vectors]
+    lists: list[list[int]] = []
+    nearest: dict[int, int] = {}
+    used_model = False
+    if kept or dismissed:
+        cand = _matrix(vectors, ranked_ids, dim)
+        ranked = recommend.rank_for_member(
+            cand, _matrix(vectors, kept, dim),
+            dismissed=_matrix(vectors, [p for p in dismissed if p in vectors], dim),
+            background=_matrix(vectors, [p for p in background if p in vectors], dim))
+        lists.append([ranked_ids[r.index] for r in ranked])
+        nearest = {ranked_ids[r.index]: kept[r.nearest] for r in ranked if r.nearest >= 0}
+        used_model = len(kept) >= recommend.MIN_POSITIVES and any(p in vectors for p in [*background, *dismissed])
+    if followed:
+        lists.append([pid for pid in candidates if pid in followed])
+    cards = {c.id: c for c in load_cards(db=db, paper_ids=candidates)}
+    if not kept:
+        # Cold start (or no vectors yet): the period's popular papers, the day's first.
+        lists.append(sorted(candidates, key=lambda pid: -cards[pid].upvotes if pid in cards else 0))
+    fused = reciprocal_rank_fusion(lists)[:limit]
+    titles = {c.id: c for c in load_cards(db=db, paper_ids=[nearest[p] for p, _ in fused if p in nearest])}
+    items = []
+    for pid, score in fused:
+        if pid not in cards:
+            continue
+        items.append(ForYouItem(cards[pid], _reason(pid, followed, nearest, titles), score))
+    return ForYou(items, anchor, len(kept_ids), len(dismissed), follow_count, not kept_ids, used_model)
+
+
+def _reason(pid: int, followed: dict[int, str], nearest: dict[int, int], titles: dict[int, PaperCard]) -> Reason:
+    if pid in followed:
+        return Reason("follow", f"New from {followed[pid]}, whom you follow")
+    if pid in nearest and nearest[pid] in titles:
+        card = titles[nearest[pid]]
+        return Reason("library", "Close to", card.key, card.title)
+    return Reason("popular", "Popular in the last two weeks")
+
+
+def reason_text(reason: Reason) -> str:
+    """The reason as one line of plain text (mail, JSON)."""
+    if reason.kind == "library":
+        return f"Close to “{reason.paper_title}” in your library"
+    return reason.text
+
+
+def _paper_id(db: Session, key: str) -> int:
+    pid = db.scalar(select(Paper.id).where(Paper.key == paper_key(key)))
+    if pid is None:
+        raise NotFound("No such paper.")
+    return pid
+
+
+def dismiss(*, db: Session, user_id: int, paper_key: str) -> int:
+    """Mark a paper "not interested" (again: nothing changes); its id."""
+    pid = _paper_id(db, paper_key)
+    insert_if_absent(db=db, table=Dismissal.__table__,
+                     values={"user_id": user_id, "paper_id": pid, "created_at": utcnow()})
+    return pid
+
+
+def undismiss(*, db: Session, user_id: int, paper_key: str) -> int:
+    """Take a "not interested" back (without one: nothing changes); the paper's id."""
+    pid = _paper_id(db, paper_key)
+    db.execute(delete(Dismissal).where(Dismissal.user_id == user_id, Dismissal.paper_id == pid))
+    return pid
