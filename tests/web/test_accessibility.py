@@ -16,7 +16,7 @@ from dailypapers.services import orgs_admin
 from dailypapers.services.imports import import_hf_json, import_seeds
 from dailypapers.store import Author, DailyEntry, Organization, Paper, User
 from dailypapers.store.memberships import ORG_MEMBER
-from tests.community.helpers import browser_sign_up
+from tests.community.helpers import browser_sign_up, finish_link
 from tests.conftest import ARTIFACTS, HF_API, SEEDS
 from tests.factories import make_user
 
@@ -73,7 +73,8 @@ def test_main_pages_have_no_serious_violations(browser, site, db, scheme):
     page = context.new_page()
     found: dict[str, list[dict]] = {}
     pages = _main_pages(db)
-    for path in pages:
+    # The reset and the sign-up link's pages too (member pages of issue 13, item 2).
+    for path in (*pages, "/account/reset", finish_link(f"axe-new-{scheme}")):
         page.goto(site + path)
         found[path] = _serious(page)
     # Member pages: the account, submit and a paper with the comment form and vote buttons; the

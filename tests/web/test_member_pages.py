@@ -210,3 +210,26 @@ def test_organization_admin_pages_use_the_site_design(client, db):
         assert all('class="form"' in f or 'class="inline' in f for f in re.findall(r"<form[^>]*>", main)), path
     members = client.get("/orgs/lab/members").text
     assert 'class="panel"' in members and "btn-danger" in members and "2 members" in members
+
+
+def test_pasted_hf_addresses_with_a_trailing_slash_lead_to_the_page(client, db):
+    paper = make_paper(db, featured_on=dt.date(2025, 11, 20))
+    for pasted, target in ((f"/papers/{paper.key}/", f"/papers/{paper.key}"),
+                           ("/papers/trending/", "/papers/trending"),
+                           ("/papers/date/2025-11-20/", "/papers/date/2025-11-20"),
+                           ("/papers/date/2025-11-20/?sort=trending", "/papers/date/2025-11-20?sort=trending"),
+                           ("/papers//evil.example/", "/papers/evil.example")):
+        answer = client.get(pasted, follow_redirects=False)
+        assert (answer.status_code, answer.headers["location"]) == (301, target), pasted
+    assert client.get("/papers/date/2025-11-20/").status_code == 200
+
+
+def test_search_results_carry_the_card_signals_without_a_stray_bullet(client, db):
+    make_paper(db, title="Bulleted attention", featured_on=dt.date(2025, 1, 2),
+               authors=[f"Writer {i}" for i in range(25)])
+    make_paper(db, title="Badged attention", featured_on=dt.date(2025, 1, 3),
+               organization=("SakanaAI", "Sakana AI"))
+    page = client.get("/search?q=attention").text
+    assert '<span class="authors">25 authors</span>' in page and "•" not in page
+    assert '<span class="org-avatar" aria-hidden="true">S</span>' in page
+    assert '<a href="/authors/Writer%200">Writer 0</a>' in page

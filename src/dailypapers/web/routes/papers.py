@@ -65,6 +65,12 @@ def paper_md(request: Request, paper_id: str, db: DB) -> Response:
 
 @router.get("/papers/{paper_id:path}")
 def paper_page(request: Request, paper_id: str, viewer: Viewed, db: DB) -> Response:
+    if paper_id.endswith("/") and paper_id.strip("/"):
+        # A pasted hf.co address with a trailing slash (/papers/2401.01234/, /papers/trending/,
+        # /papers/date/2025-11-20/): the same address without it (a path, so never off-site).
+        target = f"/papers/{paper_id.strip('/')}"
+        query = request.url.query
+        return RedirectResponse(f"{target}?{query}" if query else target, status_code=301)
     page = load_paper_page(db=db, engine=request.app.state.search, paper_id=paper_id)
     if page is None:
         raise HTTPException(404, f"no paper {paper_id[:80]!r}")
