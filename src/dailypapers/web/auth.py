@@ -82,6 +82,7 @@ class Viewer:
         self._user: User | None = None
         self._digest: str | None = None
         self._csrf: str | None = None
+        self._csrf_field: Markup | None = None
         self._voted: set[int] | None = None
         self._saved: set[int] | None = None
 
@@ -132,6 +133,14 @@ class Viewer:
         if self._csrf is None:
             self._csrf = csrf_for(self.settings.secret_key, self.token)
         return self._csrf
+
+    @property
+    def csrf_field(self) -> Markup:
+        """The hidden form field of the CSRF token (built once: every card has two forms)."""
+        if self._csrf_field is None:
+            self._csrf_field = Markup('<input type="hidden" name="{}" value="{}">').format(
+                CSRF_FIELD, escape(self.csrf_token))
+        return self._csrf_field
 
     def upvoted(self, paper_id: int) -> bool:
         """Whether the viewer upvoted the paper, among the papers the route preloaded.
@@ -318,9 +327,7 @@ def install(app: FastAPI) -> None:
 
     @pass_context
     def csrf_input(context: Any) -> Markup:
-        viewer = get_viewer(context["request"])
-        return Markup('<input type="hidden" name="{}" value="{}">').format(
-            CSRF_FIELD, escape(viewer.csrf_token))
+        return get_viewer(context["request"]).csrf_field
 
     templates.env.globals["csrf_input"] = csrf_input
     templates.context_processors.append(lambda request: {"viewer": get_viewer(request)})

