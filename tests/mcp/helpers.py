@@ -18,7 +18,7 @@ from dailypapers.services import collections, library, sessions
 from tests.factories import make_paper, make_user
 
 PUBLIC = {"search_papers", "get_paper", "list_daily_papers", "similar_papers", "trending"}
-PERSONAL = {"save_paper"}
+PERSONAL = {"for_you", "save_paper"}
 TOOLS = PUBLIC | PERSONAL
 SPARSE, KERNELS, FOLDING = "2501.90001", "2501.90002", "2501.90003"
 
@@ -136,7 +136,12 @@ def saved(db: Session, catalog: Catalog) -> dict[str, list[str]]:
 
 
 async def check_personal_tools(client: Client, *, base_url: str) -> None:
-    """The member's tools with a valid token: save twice (no change), to a named collection."""
+    """The member's tools with a valid token: For you before and after saving; save twice (no
+    change), to a named collection."""
+    cold = data(await client.call_tool("for_you", {}))
+    assert cold["day"] == "2025-01-06" and cold["cold_start"] is True and cold["kept"] == 0
+    assert ids(cold) == [FOLDING, SPARSE, KERNELS]  # nothing kept: the popular papers, most upvoted first
+    assert all(paper["reason"] for paper in cold["papers"])
     first = data(await client.call_tool("save_paper", {"paper_id": SPARSE}))
     assert first == {"id": SPARSE, "saved": True, "read": False, "collection": library.DEFAULT_COLLECTION,
                      "library_url": f"{base_url}/library"}
@@ -145,11 +150,13 @@ async def check_personal_tools(client: Client, *, base_url: str) -> None:
                                                        "collection": "  Biology "}))
     assert named["id"] == FOLDING and named["collection"] == "Biology"
     assert "no paper '2501.99999'" in error_text(await client.call_tool("save_paper", {"paper_id": "2501.99999"}))
+    warm = data(await client.call_tool("for_you", {"day": "2025-01-06", "limit": 10}))
+    assert warm["cold_start"] is False and warm["kept"] == 2 and ids(warm) == [KERNELS]  # kept papers leave it
 
 
 async def check_refused(client: Client, *, says: str) -> None:
     """Every member's tool refuses with the UNAUTHORIZED error; the public tools still answer."""
-    for tool, arguments in (("save_paper", {"paper_id": KERNELS}),):
+    for tool, arguments in (("save_paper", {"paper_id": KERNELS}), ("for_you", {})):
         with pytest.raises(MCPError) as refused:
             await client.call_tool(tool, arguments)
         assert refused.value.code == UNAUTHORIZED and says in refused.value.error.message

@@ -51,6 +51,8 @@ def test_every_public_tool_in_process(server: MCPServer, settings: Settings):
     ("similar_papers", {"paper_id": "nothing-like-this"}, "no paper 'nothing-like-this'"),
     ("get_paper", {"paper_id": ""}, "paper_id"),
     ("trending", {"page": 0}, "page"),
+    ("for_you", {"day": "2025-13-01"}, "day"),
+    ("for_you", {"limit": 51}, "limit"),
 ])
 def test_bad_arguments_are_tool_errors_naming_them(server: MCPServer, tool: str, arguments: dict[str, Any],
                                                    says: str):

@@ -87,3 +87,16 @@ class SavedPaper(BaseModel):
     read: bool = Field(description="Marked as read.")
     collection: str = Field(description="The collection it was saved to.")
     library_url: str = Field(description="The member's library on the site.")
+
+
+class ForYouPaper(PaperSummary):
+    reason: str = Field(description="Why it is on the list, in words.")
+    close_to: str | None = Field(None, description="The id of the kept paper it is closest to, when that is why.")
+    score: float
+
+
+class ForYou(BaseModel):
+    day: dt.date | None = Field(description="The day the list is for (None: nothing is featured yet).")
+    cold_start: bool = Field(description="Nothing kept yet: follows and popular papers only; save a few.")
+    kept: int = Field(description="Papers in the member's profile (library and upvotes).")
+    papers: list[ForYouPaper]

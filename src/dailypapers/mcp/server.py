@@ -5,7 +5,7 @@ against the tool's schema), opens one session, calls the services (one transacti
 case; reads run in the session's one transaction) and returns a model from ``schemas``. No SQL
 here (tests/lint/no_sql.py reads this package too).
 
-Public tools need nothing. The member's tools (``save_paper``) act for the member of an
+Public tools need nothing. The member's tools (``for_you``, ``save_paper``) act for the member of an
 API token, the same tokens as the JSON API (made at /account): over HTTP from the request's
 ``Authorization: Bearer`` header, over stdio from ``dailypapers mcp --token`` (or
 ``DAILYPAPERS_MCP_TOKEN``). The token is looked up on every call, in the call's transaction, so
@@ -33,7 +33,7 @@ from sqlalchemy.orm import Session
 from dailypapers.mcp import schemas
 from dailypapers.search.engine import SearchEngine
 from dailypapers.search.query import MAX_QUERY_CHARS, arxiv_id_of
-from dailypapers.services import daily, library, papers, ratelimits, sessions, trending
+from dailypapers.services import daily, library, papers, ratelimits, recommend, sessions, trending
 from dailypapers.services.errors import ServiceError
 from dailypapers.services.paper_markdown import paper_markdown
 from dailypapers.services.periods import Period, PeriodError, PeriodKind, containing, parse_period
@@ -195,6 +195,27 @@ class Tools:
 
     # -- the member's tools --------------------------------------------------------------------
 
+    def for_you(
+        self,
+        ctx: Context,
+        day: Annotated[dt.date | None, Field(description="YYYY-MM-DD; omitted: the newest featured day.")] = None,
+        limit: Limit = 20,
+    ) -> schemas.ForYou:
+        """The day's papers and the recent catalog ranked for the member, from their library, upvotes
+        and follows, each with the reason it is there. Needs the member's API token."""
+
+        def work(db: Session) -> schemas.ForYou:
+            user_id = self.member(db=db, ctx=ctx, tool="for_you").id
+            ranked = recommend.for_you(db=db, user_id=user_id, day=day, limit=limit,
+                                       model=self.settings.search_embedding_model)
+            items = [schemas.ForYouPaper(**schemas.summary(item.card, base_url=self.base_url).model_dump(),
+                                         reason=recommend.reason_text(item.reason),
+                                         close_to=item.reason.paper_key, score=round(item.score, 6))
+                     for item in ranked.items]
+            return schemas.ForYou(day=ranked.day, cold_start=ranked.cold, kept=ranked.kept, papers=items)
+
+        return self._session(work)
+
     def save_paper(
         self,
         paper_id: PaperId,
@@ -251,12 +272,13 @@ def build_server(tools: Tools) -> MCPServer:
         website_url=tools.base_url,
         instructions=("Research papers from this Daily Papers site: search the catalog, read a paper, "
                       "list a day's featured papers, find similar papers and trending ones. The member's "
-                      "tools (save_paper) act for the member whose API token the client sends."),
+                      "tools (for_you, save_paper) act for the member whose API token the client sends."),
         # Only warnings: the SDK configures the root logger when none is, and the site's workers
         # log at warning level too.
         log_level="WARNING")
     for tool in (tools.search_papers, tools.get_paper, tools.list_daily_papers, tools.similar_papers,
                  tools.trending):
         server.add_tool(tool, annotations=READ)
+    server.add_tool(tools.for_you, annotations=READ)
     server.add_tool(tools.save_paper, annotations=SAVE)
     return server
