@@ -158,8 +158,13 @@ def test_follows_in_place_and_on_the_account_page(member, db):
 def test_the_private_feed_reads_in_feedparser_and_dies_with_its_token(app, member, db):
     make_paper(db, authors=["Grace Hopper"], title="Followed by author")
     make_paper(db, organization=("Lab", "The Lab"), title="Followed by organization")
-    make_paper(db, title="Not followed at all")
+    make_paper(db, title="Not followed at all", abstract="Gardening in spring.")
+    kept = make_paper(db, title="Quantum error correction codes",
+                      abstract="Surface codes correct qubit errors in quantum computers.")
+    make_paper(db, title="Decoding surface codes for quantum error correction",
+               abstract="A decoder for surface codes and qubit errors.")
     token = _csrf(member)
+    member.post(f"/papers/{kept.key}/save", data={"csrf_token": token})
     member.post("/follow", data={"csrf_token": token, "kind": "author", "target": "Grace Hopper"})
     member.post("/follow", data={"csrf_token": token, "kind": "org", "target": "Lab"})
     account = member.post("/account/feed", data={"csrf_token": token}).text
@@ -169,7 +174,10 @@ def test_the_private_feed_reads_in_feedparser_and_dies_with_its_token(app, membe
     assert answer.status_code == 200 and answer.headers["cache-control"] == "private, no-store"
     feed = feedparser.parse(answer.content)
     assert not feed.bozo
-    assert sorted(e.title for e in feed.entries) == ["Followed by author", "Followed by organization"]
+    # Followed authors and organizations, and a paper like a saved one (not the saved one).
+    assert sorted(e.title for e in feed.entries) == [
+        "Decoding surface codes for quantum error correction", "Followed by author",
+        "Followed by organization"]
     assert feedparser.parse(reader.get(url.replace(".atom", ".rss")).content).entries
     member.post("/account/feed", data={"csrf_token": token})  # a new address
     assert reader.get(url).status_code == 404
