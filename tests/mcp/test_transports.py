@@ -36,10 +36,11 @@ def stdio_client(settings: Settings, token: str | None = None) -> Client:
     return Client(StdioServerParameters(command=sys.executable, args=["-m", "dailypapers", "mcp"], env=env))
 
 
-def http_client(url: str, token: str | None = None, *, mode: str = "auto") -> Client:
+def http_client(url: str, token: str | None = None, *, mode: str = "auto", keep_alive: bool = True) -> Client:
     headers = {"Authorization": f"Bearer {token}"} if token else {}
-    transport = streamable_http_client(f"{url}/mcp", http_client=httpx2.AsyncClient(headers=headers, timeout=60))
-    return Client(transport, mode=mode)
+    limits = httpx2.Limits() if keep_alive else httpx2.Limits(max_keepalive_connections=0)
+    http = httpx2.AsyncClient(headers=headers, timeout=60, limits=limits)
+    return Client(streamable_http_client(f"{url}/mcp", http_client=http), mode=mode)
 
 
 def test_stdio_subprocess_serves_every_tool(settings: Settings, db):
@@ -59,17 +60,20 @@ def test_stdio_subprocess_serves_every_tool(settings: Settings, db):
     assert saved(db, catalog) == {"Saved": [SPARSE], "Biology": [FOLDING]}  # the refusals changed nothing
 
 
-@pytest.mark.parametrize("mode", ["auto", "legacy"])  # legacy: the initialize handshake of older clients
-def test_http_endpoint_serves_every_tool(settings: Settings, db, mode: str):
+# legacy: the initialize handshake of older clients, against two workers with a new connection per
+# request, so the handshake and the calls after it are spread over both processes as the kernel
+# hands out connections (the endpoint keeps no session, so any worker answers any of them).
+@pytest.mark.parametrize(("mode", "workers"), [("auto", 1), ("legacy", 2)])
+def test_http_endpoint_serves_every_tool(settings: Settings, db, mode: str, workers: int):
     catalog = fill(db)
-    with running_server(settings) as url:
+    with running_server(settings, workers=workers) as url:
         async def go() -> str:
-            async with http_client(url, mode=mode) as anonymous:  # public tools need no token
+            async with http_client(url, mode=mode, keep_alive=workers == 1) as anonymous:  # public tools need no token
                 markdown = await check_public_tools(anonymous, base_url=url)
                 await check_refused(anonymous, says="send it as `Authorization: Bearer <token>`")
-            async with http_client(url, "dp_not-a-token", mode=mode) as forged:
+            async with http_client(url, "dp_not-a-token", mode=mode, keep_alive=workers == 1) as forged:
                 await check_refused(forged, says="unknown or revoked API token")
-            async with http_client(url, catalog.token, mode=mode) as member:
+            async with http_client(url, catalog.token, mode=mode, keep_alive=workers == 1) as member:
                 await check_personal_tools(member, base_url=url)
                 revoke(db, catalog)
                 await check_refused(member, says="unknown or revoked API token")
