@@ -224,6 +224,10 @@ class Settings(BaseSettings):
     search_candidates: int = Field(
         200, ge=10, le=5000, description="Candidates taken from each list before fusion and filters."
     )
+    search_sentences: bool = Field(
+        True, description="Sentence-level matching: `dailypapers embed` also embeds each abstract's "
+        "sentences, and similar papers are re-ranked by aligning them (issue 15, docs/search.md).",
+    )
     search_semantic_floor: float = Field(
         0.35, ge=-1, le=1,
         description="Least cosine similarity for a paper to match a query by meaning (0.35 calibrated "

@@ -13,6 +13,7 @@ from dailypapers.cli.context import CliContext
 from dailypapers.search.bundle import load_bundle, write_bundle
 from dailypapers.search.embedder import count_candidates, embed_pending
 from dailypapers.search.engine import SearchEngine
+from dailypapers.search.sentence_vectors import count_sentence_candidates, embed_sentences_pending
 from dailypapers.services.exports import count_papers
 from dailypapers.services.search import MODES, SORTS, SearchError, SearchFilters, SearchRequest, search_papers
 
@@ -93,6 +94,16 @@ def embed_cmd(ctx: CliContext, batch_size: int | None, limit: int | None, export
                                    batch_size=batch_size or settings.search_embed_batch_size,
                                    limit=limit, bundled=bundled, progress=lambda n: bar.advance(task, n))
         ctx.err.print(f"embed: {result.summary()}", highlight=False)
+        if settings.search_sentences:
+            todo = count_sentence_candidates(db=session, model=model)
+            todo = min(todo, limit) if limit is not None else todo
+            with ctx.progress("embedding sentences", todo) as bar:
+                task = bar.add_task(f"sentences ({model})", total=todo)
+                done = embed_sentences_pending(db=session, provider=engine.provider,
+                                               batch_size=batch_size or settings.search_embed_batch_size,
+                                               limit=limit, progress=lambda n: bar.advance(task, n))
+            ctx.err.print(f"sentences: {done.embedded} papers embedded, {done.unchanged} unchanged",
+                          highlight=False)
         ctx.err.print(f"vector index: {engine.rebuild_vectors(session)}", highlight=False)
         if export_bundle is not None:
             written = write_bundle(db=session, model=model, folder=export_bundle)

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from dailypapers.search.documents import content_hash, embedding_text
 from dailypapers.search.encoder import EmbeddingProvider
-from dailypapers.store import Embedding, Paper
+from dailypapers.store import Embedding, Paper, SentenceEmbedding
 from dailypapers.store.base import utcnow
 from dailypapers.store.claims import try_claim
 
@@ -33,8 +33,8 @@ class EmbedResult:
         return f"{self.embedded} embedded, {self.reused} from the bundled sample, {self.unchanged} unchanged"
 
 
-def _candidates(model: str):  # type: ignore[no-untyped-def]
-    e = Embedding
+def _candidates(model: str, table: type[Embedding] | type[SentenceEmbedding] = Embedding):  # type: ignore[no-untyped-def]
+    e = table
     return (select(Paper.id).select_from(Paper)
             .outerjoin(e, and_(e.paper_id == Paper.id, e.model == model))
             .where(or_(e.id.is_(None), Paper.modified_at > e.created_at)))
@@ -45,7 +45,8 @@ def count_candidates(*, db: Session, model: str) -> int:
     return db.scalar(select(func.count()).select_from(_candidates(model).subquery())) or 0
 
 
-def _candidate_batches(db: Session, model: str, batch: int) -> Iterator[list[int]]:
+def _candidate_batches(db: Session, model: str, batch: int,
+                       table: type[Embedding] | type[SentenceEmbedding] = Embedding) -> Iterator[list[int]]:
     """Batches of candidate ids claimed by this worker until the caller commits the batch.
 
     Several ``embed`` processes may run at once on PostgreSQL: each skips the papers another
@@ -54,13 +55,14 @@ def _candidate_batches(db: Session, model: str, batch: int) -> Iterator[list[int
     """
     last = 0
     while True:
-        ids = list(db.scalars(_candidates(model).where(Paper.id > last).order_by(Paper.id).limit(batch)))
+        ids = list(db.scalars(_candidates(model, table).where(Paper.id > last).order_by(Paper.id).limit(batch)))
         if not ids:
             return
         last = ids[-1]
-        claimed = try_claim(db=db, namespace=f"embed:{model}", ids=ids)
-        mine = list(db.scalars(_candidates(model).where(Paper.id.in_(claimed)).order_by(Paper.id))) \
-            if claimed else []
+        namespace = f"embed:{model}" if table is Embedding else f"embed-sentences:{model}"
+        claimed = try_claim(db=db, namespace=namespace, ids=ids)
+        mine = list(db.scalars(_candidates(model, table).where(Paper.id.in_(claimed))
+                               .order_by(Paper.id))) if claimed else []
         if mine:
             yield mine
 

@@ -14,6 +14,7 @@ from typing import TypeVar
 
 import numpy as np
 
+from dailypapers.search.alignment import fuse_similar, transport_many
 from dailypapers.search.engine import SearchEngine
 from dailypapers.search.fusion import reciprocal_rank_fusion
 from dailypapers.search.neighbours import Neighbours
@@ -113,3 +114,22 @@ def rank_similar(engine: SearchEngine, *, title: str, abstract: str, vector: np.
     if pool is None:
         return Ranked(ranked.ids[:limit], ranked.scores, ranked.keyword, ranked.semantic)
     return ranked
+
+
+#: Similar papers re-ranked by sentence alignment: this many fused candidates are read.
+SENTENCE_DEPTH = 60
+
+
+def rerank_similar(ranked: Ranked, *, vector: np.ndarray, dense: Neighbours, sentences: dict[int, np.ndarray],
+                   query: int) -> list[int]:
+    """``ranked``'s candidates re-ranked with sentence-level matching (``alignment.fuse_similar``):
+    the query paper's sentences aligned with each candidate's, fused with the whole-abstract
+    cosine and the keyword rank. ``sentences`` holds the vectors of the query and the candidates
+    that have them; the others count as average on that score."""
+    mine = sentences.get(query)
+    if mine is None:
+        return ranked.ids
+    cosine = {pid: float(v @ vector) for pid, v in dense.vectors_of(ranked.ids).items()}
+    have = [pid for pid in ranked.ids if pid in sentences]
+    aligned = dict(zip(have, transport_many(mine, [sentences[pid] for pid in have]), strict=True))
+    return fuse_similar(ranked.ids, cosine=cosine, aligned=aligned, keyword=ranked.keyword)

@@ -19,7 +19,8 @@ from sqlalchemy.orm import Session
 from dailypapers.search.analysis import Highlighter, window
 from dailypapers.search.engine import SearchEngine
 from dailypapers.search.query import ParsedQuery, parse_query
-from dailypapers.search.ranking import rank_query, rank_similar
+from dailypapers.search.ranking import SENTENCE_DEPTH, rank_query, rank_similar, rerank_similar
+from dailypapers.search.sentence_vectors import sentence_vectors_of
 from dailypapers.services import trending
 from dailypapers.services.papers import PaperCard, load_cards
 from dailypapers.store import DailyEntry, Organization, Paper
@@ -282,6 +283,13 @@ def similar_papers(*, db: Session, engine: SearchEngine, paper_id: int, limit: i
         return []
     dense = engine.prepare(db)
     vector = dense.vectors_of([paper_id]).get(paper_id) if engine.semantic else None
+    # Sentence vectors come from `dailypapers embed`; until the paper has them, the fused order.
+    mine = (sentence_vectors_of(db=db, model=engine.model, paper_ids=[paper_id])
+            if vector is not None and engine.settings.search_sentences else {})
     ranked = rank_similar(engine, title=paper.title, abstract=paper.abstract, vector=vector, dense=dense,
-                          limit=limit, exclude=paper_id)
-    return load_cards(db=db, paper_ids=ranked.ids)
+                          limit=max(limit, SENTENCE_DEPTH) if mine else limit, exclude=paper_id)
+    ids = ranked.ids
+    if mine and vector is not None:
+        sentences = mine | sentence_vectors_of(db=db, model=engine.model, paper_ids=ids)
+        ids = rerank_similar(ranked, vector=vector, dense=dense, sentences=sentences, query=paper_id)
+    return load_cards(db=db, paper_ids=ids[:limit])

@@ -2,7 +2,7 @@
 
 from dailypapers.store.base import Base
 from dailypapers.store.daily import DailyEntry
-from dailypapers.store.embeddings import Embedding
+from dailypapers.store.embeddings import Embedding, SentenceEmbedding
 from dailypapers.store.orgs import Organization
 from dailypapers.store.papers import Author, Paper, PaperAuthor
 from dailypapers.store.comments import Comment
@@ -17,7 +17,8 @@ from dailypapers.store.pending import PendingSubmission
 from dailypapers.store.library import Collection, CollectionItem, FeedToken, Follow, PaperState
 from dailypapers.store.dismissals import Dismissal
 
-__all__ = ["Base", "Author", "DailyEntry", "Embedding", "Organization", "Paper", "PaperAuthor",
+__all__ = ["Base", "Author", "DailyEntry", "Embedding", "SentenceEmbedding", "Organization", "Paper",
+           "PaperAuthor",
            "ApiToken", "Comment", "Invitation", "LoginSession", "Membership", "PasswordReset",
            "RateLimit", "Role", "Upvote", "User", "Subscription", "Delivery", "SyncState",
            "PendingSubmission", "Collection", "CollectionItem", "FeedToken", "Follow", "PaperState", "Dismissal"]

@@ -1,0 +1,98 @@
+"""Sentence-level matching (issue 15): the split, the alignment, stored sentence vectors and the
+similar-papers re-ranking (real bundled model on a handful of papers)."""
+
+import numpy as np
+from sqlalchemy import select, update
+
+from dailypapers.search.alignment import best_match, explain, fuse_similar, transport
+from dailypapers.search.embedder import embed_pending
+from dailypapers.search.engine import SearchEngine
+from dailypapers.search.ranking import Ranked, rerank_similar
+from dailypapers.search.sentence_vectors import (
+    count_sentence_candidates,
+    embed_sentences_pending,
+    sentence_vectors_of,
+)
+from dailypapers.search.sentences import MAX_SENTENCES, paper_sentences, split_sentences
+from dailypapers.services.search import similar_papers
+from dailypapers.store import Paper, SentenceEmbedding
+from dailypapers.store.base import utcnow
+from tests.factories import make_paper
+
+
+def test_sentences_split_at_full_stops_but_not_at_abbreviations_initials_or_decimals():
+    text = ("We follow Smith et al. and use e.g. BERT with 3.5 times more data. Results improve by 2.1 "
+            "points on GLUE! Does it scale? Yes: J. Doe shows it does, cf. Fig. 3 of the appendix.")
+    assert split_sentences(text) == [
+        "We follow Smith et al. and use e.g. BERT with 3.5 times more data.",
+        "Results improve by 2.1 points on GLUE! Does it scale?",  # a short fragment joins the one before
+        "Yes: J. Doe shows it does, cf. Fig. 3 of the appendix.",
+    ]
+    many = " ".join(f"Sentence number {i} says something long enough." for i in range(40))
+    assert len(split_sentences(many)) == MAX_SENTENCES
+    assert paper_sentences("Only a title", "") == ["Only a title"]
+    assert split_sentences("  ") == []
+
+
+def test_the_alignment_prefers_the_paper_that_says_the_same_things():
+    rng = np.random.default_rng(0)
+    basis = rng.normal(size=(6, 16)).astype(np.float32)
+    basis /= np.linalg.norm(basis, axis=1, keepdims=True)
+    query, same, other = basis[[0, 1]], basis[[1, 0]], basis[[2, 3, 4]]
+    assert transport(query, same) > 0.95 > 0.5 > transport(query, other)
+    assert best_match(query, same) > best_match(query, other)
+    reasons = explain(query, np.vstack([basis[5], basis[0]]))
+    assert reasons[0].sentence == 1 and reasons[0].query_sentence == 0 and reasons[0].similarity > 0.99
+    # Sentence alignment can lift a candidate past one that is slightly closer as a whole.
+    order = fuse_similar([10, 11, 12], cosine={10: 0.61, 11: 0.60, 12: 0.2},
+                         aligned={10: 0.1, 11: 0.9, 12: 0.1}, keyword=[10, 11, 12])
+    assert order == [11, 10, 12]
+
+
+PAPERS = [
+    ("Sparse attention for long documents",
+     "We study long document modelling. Our method keeps only the top-k attention scores per query. "
+     "It reduces memory from quadratic to linear in the sequence length."),
+    ("Linear-memory transformers",
+     "Transformers run out of memory on long inputs. We keep the largest attention weights of each "
+     "query and drop the rest. Memory then grows linearly with the length of the sequence."),
+    ("Protein folding with graph networks",
+     "We predict protein structures from sequences. A graph network refines residue contacts. "
+     "Accuracy improves on the CASP benchmark."),
+]
+
+
+def test_embed_stores_sentence_vectors_once_and_again_when_the_abstract_changes(db, settings):
+    engine = SearchEngine(settings)
+    papers = [make_paper(db, title=t, abstract=a) for t, a in PAPERS]
+    assert count_sentence_candidates(db=db, model=engine.model) == 3
+    assert embed_sentences_pending(db=db, provider=engine.provider).embedded == 3
+    stored = sentence_vectors_of(db=db, model=engine.model, paper_ids=[p.id for p in papers])
+    assert [len(stored[p.id]) for p in papers] == [3, 3, 3]
+    assert np.allclose(np.linalg.norm(stored[papers[0].id], axis=1), 1.0, atol=1e-2)  # float16 rows
+    again = embed_sentences_pending(db=db, provider=engine.provider)
+    assert again.embedded == 0 and count_sentence_candidates(db=db, model=engine.model) == 0
+    db.execute(update(Paper).where(Paper.id == papers[2].id).values(
+        abstract="A different abstract now. It has two sentences of some length.", modified_at=utcnow()))
+    db.commit()
+    assert embed_sentences_pending(db=db, provider=engine.provider).embedded == 1
+    assert len(sentence_vectors_of(db=db, model=engine.model, paper_ids=[papers[2].id])[papers[2].id]) == 2
+
+
+def test_similar_papers_are_reranked_by_their_sentences(db, settings):
+    engine = SearchEngine(settings)
+    papers = [make_paper(db, title=t, abstract=a) for t, a in PAPERS]
+    embed_pending(db=db, provider=engine.provider)
+    without = [c.id for c in similar_papers(db=db, engine=engine, paper_id=papers[0].id, limit=2)]
+    embed_sentences_pending(db=db, provider=engine.provider)
+    with_sentences = [c.id for c in similar_papers(db=db, engine=engine, paper_id=papers[0].id, limit=2)]
+    assert with_sentences[0] == papers[1].id and sorted(without) == sorted(with_sentences)
+    assert db.scalar(select(SentenceEmbedding.count).where(SentenceEmbedding.paper_id == papers[0].id)) == 3
+    # The re-ranking only reorders candidates; a query paper without sentences keeps the order.
+    ranked = Ranked(ids=[papers[2].id, papers[1].id], scores={}, keyword=[], semantic=[])
+    dense = engine.prepare(db)
+    vector = dense.vectors_of([papers[0].id])[papers[0].id]
+    assert rerank_similar(ranked, vector=vector, dense=dense, sentences={}, query=papers[0].id) == ranked.ids
+    sentences = sentence_vectors_of(db=db, model=engine.model, paper_ids=[p.id for p in papers])
+    assert rerank_similar(ranked, vector=vector, dense=dense, sentences=sentences,
+                          query=papers[0].id) == [papers[1].id, papers[2].id]
