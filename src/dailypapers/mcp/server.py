@@ -8,8 +8,9 @@ here (tests/lint/no_sql.py reads this package too).
 Public tools need nothing. The member's tools (``for_you``, ``save_paper``) act for the member of an
 API token, the same tokens as the JSON API (made at /account): over HTTP from the request's
 ``Authorization: Bearer`` header, over stdio from ``dailypapers mcp --token`` (or
-``DAILYPAPERS_MCP_TOKEN``). The token is looked up on every call, in the call's transaction, so
-a revoked token stops working at once, even in a stdio server that has been running for days.
+``DAILYPAPERS_MCP_TOKEN``). The token is looked up on every call (``for_you``: in the read's
+transaction; ``save_paper``: with the rate limit, before the save's), so a revoked token stops
+working at once, even in a stdio server that has been running for days.
 Without a valid one a personal tool answers the JSON-RPC error ``UNAUTHORIZED``, which clients
 show as an error rather than as a tool result the model might take for data.
 """
