@@ -14,7 +14,13 @@ which is what every signed-in reader costs whatever the cache says. ``--encoding
 
 ``--baseline REF`` also serves the same database with the code of git ref REF (a temporary
 worktree, its ``src`` first on PYTHONPATH) and measures old and new one after the other for each
-page, so both see the same load; the table printed at the end has both columns.
+page, so both see the same load; the table printed at the end has both columns. The database is
+imported and migrated with REF's code (the newer server migrates it forward when it starts; an
+older one would refuse revisions it does not know).
+
+Every row also has the CPU time (user + system) the server processes (``serve`` and its workers)
+spent per request answered: req/s on a shared machine depends on what else runs, CPU per request
+much less.
 
 The load comes from ``wrk`` (Debian package ``wrk``) when it is installed, else from an asyncio
 httpx loop in a separate process. Either way the load generator runs on the same machine as the
@@ -53,9 +59,21 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def prepare(db_path: Path) -> dict[str, object]:
-    """Import the dataset (once per database file), make the signed-in member, pick the URLs."""
-    env = {**os.environ, "DAILYPAPERS_DATABASE_URL": f"sqlite:///{db_path}"}
+def _code_env(source: Path | None) -> dict[str, str]:
+    """The environment of a command run with the code of ``source`` (a checkout) when given."""
+    env = dict(os.environ)
+    if source is not None:
+        env["PYTHONPATH"] = os.pathsep.join([str(source / "src"), env.get("PYTHONPATH", "")])
+    return env
+
+
+def prepare(db_path: Path, source: Path | None = None) -> dict[str, object]:
+    """Import the dataset (once per database file), make the signed-in member, pick the URLs.
+
+    ``source``: the checkout whose code imports and migrates (the baseline's, with --baseline:
+    the newer code's server migrates the database forward when it starts, while an older
+    server refuses a database that has revisions it does not know)."""
+    env = {**_code_env(source), "DAILYPAPERS_DATABASE_URL": f"sqlite:///{db_path}"}
     if not db_path.exists():
         subprocess.run([sys.executable, "-m", "dailypapers", "import", "jsonl", str(HF_JSONL)],
                        env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -77,14 +95,14 @@ def prepare(db_path: Path) -> dict[str, object]:
     con.close()
     return {"papers": papers, "latest_day": day, "papers_on_latest_day": count,
             "busiest_week": busiest, "papers_in_busiest_week": weeks[busiest],
-            "cookie": member_session(db_path, shown[::3]),
+            "cookie": member_session(db_path, shown[::3], source),
             "urls": {"daily page (17 cards)" if count == 17 else f"daily page ({count} cards)": f"/papers/date/{day}",
                      "week page (100 cards)": f"/papers/week/{busiest}",
                      "paper page": f"/papers/{top}",
                      "/api/daily_papers": "/api/daily_papers"}}
 
 
-def member_session(db_path: Path, upvoted: list[str]) -> str:
+def member_session(db_path: Path, upvoted: list[str], source: Path | None = None) -> str:
     """A member who upvoted ``upvoted``, signed in: the value of the session cookie."""
     code = """
 import sys
@@ -110,7 +128,7 @@ with database.session() as db:
 """
     out = subprocess.run([sys.executable, "-c", code, f"sqlite:///{db_path}", *upvoted],
                          capture_output=True, text=True, check=True,
-                         env={**os.environ, "DAILYPAPERS_SECRET_KEY": "bench-" + "0" * 32}).stdout
+                         env={**_code_env(source), "DAILYPAPERS_SECRET_KEY": "bench-" + "0" * 32}).stdout
     return out.strip().splitlines()[-1]
 
 
@@ -298,12 +316,15 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         db_path = args.db or Path(tmp) / "bench.db"
-        dataset = prepare(db_path)
+        baseline: tuple[Path, str] | None = None
+        if args.baseline:
+            baseline = baseline_checkout(args.baseline, Path(tmp) / "baseline")
+        dataset = prepare(db_path, baseline[0] if baseline else None)
         urls = {name: path for name, path in dataset["urls"].items()  # type: ignore[attr-defined]
                 if not args.only or any(word in name for word in args.only)}
         versions: list[tuple[str, Path | None]] = []
-        if args.baseline:
-            source, commit = baseline_checkout(args.baseline, Path(tmp) / "baseline")
+        if baseline is not None:
+            source, commit = baseline
             versions.append((f"{args.baseline} ({commit})", source))
         head = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
                               capture_output=True, text=True).stdout.strip()
