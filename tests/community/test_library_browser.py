@@ -191,3 +191,30 @@ def test_save_read_and_follow_without_scripting(site, day_papers, browser):
     page.goto(f"{site.url}/library")
     expect(page.locator(".library-entry")).to_have_count(1)
     context.close()
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_library_pages_have_no_serious_accessibility_violations(site, day_papers, browser, scheme):
+    from tests.web.test_accessibility import _serious  # axe-core, vendored
+
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, color_scheme=scheme)
+    page = context.new_page()
+    browser_sign_up(page, site.url, f"axereader{scheme}")
+    key = day_papers[7]
+    page.goto(f"{site.url}/papers/{key}")
+    page.locator("#library-panel input[name=new_collection]").fill("Axe list")
+    page.locator("#library-panel .new-collection-form button").click()
+    page.wait_for_load_state("load")
+    page.goto(f"{site.url}/papers/{key}")
+    page.locator("#library-panel .read-button").click()
+    page.wait_for_load_state("load")
+    page.goto(f"{site.url}/library")
+    collection = page.get_by_role("link", name="Axe list").get_attribute("href")
+    found = {}
+    for path in ("/library", collection, f"/papers/{key}", "/library/import", "/account",
+                 "/authors/Grace Hopper", "/collections", f"/papers/date/{DAY.isoformat()}"):
+        page.goto(f"{site.url}{path}")
+        found[path] = _serious(page)
+    page.screenshot(path=str(ARTIFACTS / f"library-{scheme}.png"), full_page=True)
+    assert {path: v for path, v in found.items() if v} == {}
+    context.close()

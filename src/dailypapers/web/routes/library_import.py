@@ -35,11 +35,12 @@ def import_page(request: Request, db: DB, user: CurrentUser,
 
 
 @router.post("/library/import", dependencies=[*CSRF, limit_by_user(ratelimits.IMPORT_USER)])
-async def import_file(request: Request, db: DB, user: CurrentUser,
+def import_file(request: Request, db: DB, user: CurrentUser,
                       file: Annotated[UploadFile | None, File()] = None, collection: FormId = None,
                       new_collection: Name = "") -> Response:
-    # The body limit (DAILYPAPERS_MAX_BODY_BYTES) already bounds the upload.
-    content = await file.read() if file is not None else b""
+    # A plain def: the matching runs on a worker thread, not the event loop. The body limit
+    # (DAILYPAPERS_MAX_BODY_BYTES) already bounds the upload, spooled by the form parser.
+    content = file.file.read() if file is not None else b""
     name = file.filename or "" if file is not None else ""
     target: int | str | None = new_collection if new_collection.strip() else collection
     try:
