@@ -1,6 +1,9 @@
 """Sentence-level matching (issue 15): the split, the alignment, stored sentence vectors and the
 similar-papers re-ranking (real bundled model on a handful of papers)."""
 
+import html
+
+import httpx
 import numpy as np
 from sqlalchemy import select, update
 
@@ -14,7 +17,8 @@ from dailypapers.search.sentence_vectors import (
     sentence_vectors_of,
 )
 from dailypapers.search.sentences import MAX_SENTENCES, paper_sentences, split_sentences
-from dailypapers.services.search import similar_papers
+from dailypapers.services.explain import explain_similar
+from dailypapers.services.search import SearchRequest, search_papers, similar_papers
 from dailypapers.store import Paper, SentenceEmbedding
 from dailypapers.store.base import utcnow
 from tests.factories import make_paper
@@ -96,3 +100,40 @@ def test_similar_papers_are_reranked_by_their_sentences(db, settings):
     sentences = sentence_vectors_of(db=db, model=engine.model, paper_ids=[p.id for p in papers])
     assert rerank_similar(ranked, vector=vector, dense=dense, sentences=sentences,
                           query=papers[0].id) == [papers[1].id, papers[2].id]
+
+
+def test_the_sentences_that_matched_are_explained_on_the_page_and_in_the_api(db, settings, live_server):
+    engine = SearchEngine(settings)
+    papers = [make_paper(db, title=t, abstract=a) for t, a in PAPERS]
+    embed_pending(db=db, provider=engine.provider)
+    embed_sentences_pending(db=db, provider=engine.provider)
+    reasons = explain_similar(db=db, engine=engine, paper_id=papers[0].id, other_ids=[papers[1].id])
+    best = reasons[papers[1].id][0]
+    assert best.sentence in split_sentences(PAPERS[1][1]) and best.query_sentence in split_sentences(PAPERS[0][1])
+    assert best.similarity > 0.5
+    api = httpx.get(f"{live_server}/api/papers/{papers[0].key}/similar", params={"explain": "true", "limit": 2},
+                    timeout=60).json()
+    first = api[0]
+    assert first["paper"]["id"] == papers[1].key
+    assert first["matchedSentences"][0] == {"sentence": best.sentence, "querySentence": best.query_sentence,
+                                            "similarity": best.similarity}
+    plain = httpx.get(f"{live_server}/api/papers/{papers[0].key}/similar", timeout=60).json()
+    assert "matchedSentences" not in plain[0]  # optional: only when asked for
+    page = httpx.get(f"{live_server}/papers/{papers[0].key}", timeout=60).text
+    assert "Why similar" in page and html.escape(best.sentence, quote=True) in page
+    assert httpx.get(f"{live_server}/api/papers/{papers[0].key}/similar", params={"explain": "maybe"},
+                     timeout=60).status_code == 422
+
+
+def test_a_search_hit_says_which_of_its_sentences_is_closest_to_the_query(db, settings):
+    engine = SearchEngine(settings)
+    papers = [make_paper(db, title=t, abstract=a) for t, a in PAPERS]
+    embed_pending(db=db, provider=engine.provider)
+    embed_sentences_pending(db=db, provider=engine.provider)
+    page = search_papers(db=db, engine=engine, request=SearchRequest(q="folding of proteins predicted from sequence"))
+    top = page.hits[0]
+    assert top.card.id == papers[2].id
+    assert top.reasons[0].sentence == "We predict protein structures from sequences."
+    assert top.reasons[0].query_sentence is None and top.reasons[0].similarity >= settings.search_semantic_floor
+    keyword_only = search_papers(db=db, engine=engine, request=SearchRequest(q="protein", mode="keyword"))
+    assert keyword_only.hits and keyword_only.hits[0].reasons == ()  # no query vector, no claim of meaning

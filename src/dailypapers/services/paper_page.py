@@ -8,11 +8,12 @@ drained the pool under load.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
 
 from dailypapers.search.engine import SearchEngine
+from dailypapers.services.explain import Reason, explain_similar
 from dailypapers.services.search import similar_papers
 from dailypapers.services import comments
 from dailypapers.services.papers import PaperCard, get_card
@@ -29,6 +30,8 @@ class PaperPage:
     canonical: bool
     threads: list[comments.Thread]
     similar: list[PaperCard]
+    # Which sentences matched, by similar paper id (those with sentence vectors).
+    reasons: dict[int, list[Reason]] = field(default_factory=dict)
 
 
 def paper_page(*, db: Session, engine: SearchEngine, paper_id: str,
@@ -39,5 +42,7 @@ def paper_page(*, db: Session, engine: SearchEngine, paper_id: str,
         return None
     if card.key != paper_id:
         return PaperPage(card=card, canonical=False, threads=[], similar=[])
+    similar = similar_papers(db=db, engine=engine, paper_id=card.id, limit=similar_limit)
     return PaperPage(card=card, canonical=True, threads=comments.threads_for(db=db, paper_id=card.id),
-                     similar=similar_papers(db=db, engine=engine, paper_id=card.id, limit=similar_limit))
+                     similar=similar, reasons=explain_similar(db=db, engine=engine, paper_id=card.id,
+                                                              other_ids=[c.id for c in similar]))

@@ -10,9 +10,11 @@ from __future__ import annotations
 import datetime as dt
 import html
 from collections.abc import Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Literal
 
+import numpy as np
 from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import Session
 
@@ -22,6 +24,7 @@ from dailypapers.search.query import ParsedQuery, parse_query
 from dailypapers.search.ranking import SENTENCE_DEPTH, rank_query, rank_similar, rerank_similar
 from dailypapers.search.sentence_vectors import sentence_vectors_of
 from dailypapers.services import trending
+from dailypapers.services.explain import Reason, explain_query
 from dailypapers.services.papers import PaperCard, load_cards
 from dailypapers.store import DailyEntry, Organization, Paper
 from dailypapers.store.base import utcnow
@@ -129,6 +132,7 @@ class SearchHit:
     highlighted_title: str  # HTML: escaped, matches in <mark>
     highlighted_summary: str  # HTML: the whole abstract, escaped, matches in <mark>
     snippet: str  # HTML: ~320 characters of the abstract around the first match
+    reasons: tuple[Reason, ...] = ()  # its sentence closest in meaning to the query (issue 15)
 
 
 @dataclass(frozen=True)
@@ -221,6 +225,7 @@ def search_papers(*, db: Session, engine: SearchEngine, request: SearchRequest) 
     parsed = parse_query(request.q)
     notice = None
     scores: dict[int, float] = {}
+    query_vector: np.ndarray | None = None
     pins: list[int] = []
     start = (request.page - 1) * request.per_page
     if parsed.is_empty and not parsed.raw.strip():  # text without words (emoji, "!!!") is searched by meaning
@@ -242,6 +247,7 @@ def search_papers(*, db: Session, engine: SearchEngine, request: SearchRequest) 
             ranked = rank_query(engine, parsed, vector=vector, dense=dense, limit=depth,
                                 keyword=request.mode != "semantic", floor=engine.settings.search_semantic_floor)
             ranked_ids, scores = pins + [p for p in ranked.ids if p not in pins], ranked.scores
+            query_vector = vector.result() if isinstance(vector, Future) else vector
             if request.mode == "semantic" and not ranked.semantic and not (
                     engine.semantic and engine.has_vectors and not engine.model_warming):
                 notice = ("Search by meaning is off here." if not engine.semantic else
@@ -258,6 +264,7 @@ def search_papers(*, db: Session, engine: SearchEngine, request: SearchRequest) 
         page_ids, total = ids[start:start + request.per_page], len(ids)
     terms = engine.keyword.query_terms(parsed) if not parsed.is_empty else set()
     marks = Highlighter(engine.keyword.analyzers, terms) if terms else None
+    reasons = explain_query(db=db, engine=engine, vector=query_vector, paper_ids=page_ids)
     hits = []
     for card in load_cards(db=db, paper_ids=page_ids):
         if marks is not None:
@@ -268,7 +275,8 @@ def search_papers(*, db: Session, engine: SearchEngine, request: SearchRequest) 
             title, summary = html.escape(card.title), html.escape(card.abstract)
             snippet = html.escape(window(card.abstract, None))
         hits.append(SearchHit(card=card, score=scores.get(card.id, 0.0), pinned=card.id in pins,
-                              highlighted_title=title, highlighted_summary=summary, snippet=snippet))
+                              highlighted_title=title, highlighted_summary=summary, snippet=snippet,
+                              reasons=tuple(reasons.get(card.id, ()))))
     return SearchPage(request=request, hits=hits, total=total, notice=notice)
 
 

@@ -83,5 +83,5 @@ def paper_page(request: Request, paper_id: str, viewer: Viewed, db: DB) -> Respo
     alternates = [Alternate(f"/api/papers/{card.key}", JSON, "This paper (JSON)"),
                   Alternate(f"/papers/{card.key}.md", "text/markdown", "This paper (Markdown)")]
     return render(request, "paper.html", {"card": card, "threads": page.threads,
-                                          "similar": page.similar, "panel": panel},
+                                          "similar": page.similar, "reasons": page.reasons, "panel": panel},
                   alternates=alternates, db=db)

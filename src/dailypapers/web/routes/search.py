@@ -15,7 +15,7 @@ from urllib.parse import parse_qsl, urlencode
 
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request
 from fastapi.responses import Response
-from pydantic import Field, TypeAdapter
+from pydantic import BaseModel, Field, TypeAdapter
 from sqlalchemy.orm import Session
 
 from dailypapers.search.coverage import Coverage, coverage
@@ -33,6 +33,7 @@ from dailypapers.services.search import (
     similar_papers,
 )
 from dailypapers.services import orgs, papers
+from dailypapers.services.explain import explain_similar
 from dailypapers.services.errors import ServiceError
 from dailypapers.services.follows import FollowBox, canonical_query, follow_box
 from dailypapers.web import schemas
@@ -59,11 +60,22 @@ CodeQ = Annotated[bool | None, Query(description="true: only papers with code; f
 UpvotesQ = Annotated[int | None, Query(ge=0, le=1_000_000, description="At least this many upvotes.")]
 
 
+class MatchedSentence(BaseModel):
+    """One reason a paper is similar: its sentence and the sentence of the asked-for paper it matches."""
+
+    sentence: str = Field(description="A sentence of the similar paper's abstract.")
+    querySentence: str | None = Field(None, description="The sentence of the asked-for paper it matches.")
+    similarity: float = Field(description="Cosine similarity of the two sentences.")
+
+
 class HfSearchItem(schemas.HfDailyItem):
     """A daily-papers item plus the matched words: escaped HTML with matches in ``<mark>``."""
 
     highlightedTitle: str = Field(description="The title, HTML-escaped, matched words in <mark>.")
     highlightedSummary: str = Field(description="The abstract, HTML-escaped, matched words in <mark>.")
+    matchedSentences: list[MatchedSentence] | None = Field(
+        None, description="With explain=true: the paper's sentence closest in meaning to the query, "
+        "when it is at least DAILYPAPERS_SEARCH_SEMANTIC_FLOOR.")
 
 
 _SEARCH_ITEMS: TypeAdapter[list[HfSearchItem]] = TypeAdapter(list[HfSearchItem])
@@ -109,6 +121,7 @@ def api_search(
     published_from: DateQ = None, published_to: DateQ = None,
     featured_from: DateQ = None, featured_to: DateQ = None,
     org: OrgQ = None, has_code: CodeQ = None, min_upvotes: UpvotesQ = None,
+    explain: Annotated[bool, Query(description="Add matchedSentences: the sentence that matched.")] = False,
 ) -> Response:
     """Hybrid search: BM25 and meaning fused by reciprocal rank; an arXiv id or exact title comes first."""
     filters = _filters(published_from, published_to, featured_from, featured_to, org, has_code, min_upvotes)
@@ -117,24 +130,48 @@ def api_search(
     page = _search(request, db, SearchRequest(q=q, filters=filters, sort=sort, mode=mode, page=p + 1,
                                               per_page=limit))
     items = [HfSearchItem(**schemas.hf_daily_item(hit.card).model_dump(by_alias=True),
-                          highlightedTitle=hit.highlighted_title, highlightedSummary=hit.highlighted_summary)
+                          highlightedTitle=hit.highlighted_title, highlightedSummary=hit.highlighted_summary,
+                          matchedSentences=[MatchedSentence(sentence=r.sentence, similarity=r.similarity)
+                                            for r in hit.reasons] if explain else None)
              for hit in page.hits]
     headers = {"x-total-count": str(page.total)}
     return body(request, _SEARCH_ITEMS.dump_json(items, exclude_none=True, by_alias=True), JSON,
                 headers=headers)
 
 
-@router.get("/api/papers/{paper_id:path}/similar", response_model=list[schemas.HfDailyItem],
+class HfSimilarItem(schemas.HfDailyItem):
+    """A daily-papers item; with ``explain=true``, the sentences that matched (when both papers
+    have sentence vectors from ``dailypapers embed``)."""
+
+    matchedSentences: list[MatchedSentence] | None = None
+
+
+_SIMILAR_ITEMS: TypeAdapter[list[HfSimilarItem]] = TypeAdapter(list[HfSimilarItem])
+
+
+@router.get("/api/papers/{paper_id:path}/similar", response_model=list[HfSimilarItem],
             tags=["papers"], responses=responses(*COMMON, 404, extra={200: ITEM_LINKS}),
             operation_id="similarPapers", summary="Papers similar to one paper")
 def api_similar(request: Request, paper_id: PaperRef, db: DB,
-                limit: Annotated[int, Query(ge=1, le=50, description="How many papers.")] = 10) -> Response:
-    """Neighbours by meaning fused with keyword more-like-this, most similar first."""
+                limit: Annotated[int, Query(ge=1, le=50, description="How many papers.")] = 10,
+                explain: Annotated[bool, Query(description="Add matchedSentences: which sentences matched.")]
+                = False) -> Response:
+    """Neighbours by meaning fused with keyword more-like-this, re-ranked by sentence alignment,
+    most similar first."""
     card = papers.get_card(db=db, paper_id=paper_id)
     if card is None:
         raise HTTPException(404, f"paper {paper_id[:80]!r} not found")
-    similar = similar_papers(db=db, engine=request.app.state.search, paper_id=card.id, limit=limit)
-    return body(request, schemas.daily_items_json(similar), JSON,
+    engine = request.app.state.search
+    similar = similar_papers(db=db, engine=engine, paper_id=card.id, limit=limit)
+    if not explain:
+        return body(request, schemas.daily_items_json(similar), JSON,
+                    alternates=[Alternate(f"/papers/{card.key}", "text/html", card.title)])
+
+    reasons = explain_similar(db=db, engine=engine, paper_id=card.id, other_ids=[c.id for c in similar])
+    items = [HfSimilarItem(**schemas.hf_daily_item(other).model_dump(by_alias=True), matchedSentences=[
+        MatchedSentence(sentence=r.sentence, querySentence=r.query_sentence, similarity=r.similarity)
+        for r in reasons.get(other.id, [])]) for other in similar]
+    return body(request, _SIMILAR_ITEMS.dump_json(items, exclude_none=True, by_alias=True), JSON,
                 alternates=[Alternate(f"/papers/{card.key}", "text/html", card.title)])
 
 
