@@ -60,7 +60,9 @@ def make_templates(settings: Settings) -> Jinja2Templates:
                        urlencode=formatting.urlencode,
                        long_date=formatting.long_date, plural=formatting.plural)
     env.globals.update(site_name=settings.site_name, base_url=settings.base_url.rstrip("/"),
-                       remote_images=settings.remote_images, card_body=CardBodies(env))
+                       remote_images=settings.remote_images)
+    bodies, boxes = CardBodies(env), Boxes(env)
+    env.globals.update(card_body=bodies, boxes=boxes, viewer_card=Cards(bodies, boxes))
     if settings.environment == "production":
         cache = settings.data_dir / "cache" / "templates"
         cache.mkdir(parents=True, exist_ok=True)
@@ -93,6 +95,59 @@ class CardBodies:
             return self._render(card, rank)
         except TypeError:  # an unhashable value (a list where a tuple was expected): no memo
             return self._body(card, rank)
+
+
+class Boxes:
+    """The vote and save boxes of cards (``vote_box_html`` / ``save_box_html`` of
+    ``_macros.html``), rendered once per distinct set of arguments and kept, most recently used
+    first, up to ``size`` of each.
+
+    The arguments are everything a box shows: the paper's key, count (and title, for the save
+    box's label), whether the viewer is signed in and whether they voted or saved it, as the
+    request just loaded them; so a kept box is never stale and a member's own vote is always
+    theirs. The CSRF field, the one per-viewer part, is a slot filled for each request.
+    """
+
+    SLOT = "<!--csrf-->"  # cannot come from data: keys and titles are escaped
+
+    def __init__(self, env: Environment, size: int = 4096) -> None:
+        self._env = env
+        self._vote = functools.lru_cache(maxsize=size)(self._vote_html)
+        self._save = functools.lru_cache(maxsize=size)(self._save_html)
+
+    def _macro(self, name: str) -> Any:
+        return getattr(self._env.get_template("_macros.html").module, name)
+
+    def _vote_html(self, key: str, upvotes: int, voted: bool, member: bool, large: bool) -> str:
+        return str(self._macro("vote_box_html")(key, upvotes, voted, member, large, Markup(self.SLOT)))
+
+    def _save_html(self, key: str, title: Any, saved: bool, member: bool) -> str:
+        return str(self._macro("save_box_html")(key, title, saved, member, Markup(self.SLOT)))
+
+    def vote(self, key: str, upvotes: int, voted: bool, member: bool, large: bool, csrf: str) -> Markup:
+        return Markup(self._vote(key, upvotes, bool(voted), member, bool(large)).replace(self.SLOT, str(csrf)))
+
+    def save(self, key: str, title: Any, saved: bool, member: bool, csrf: str) -> Markup:
+        return Markup(self._save(key, title, bool(saved), member).replace(self.SLOT, str(csrf)))
+
+
+class Cards:
+    """A whole card for a viewer (the ``card`` macro of ``_macros.html`` with a viewer): its
+    vote and save boxes (``Boxes``) and its body (``CardBodies``) in one call from the template.
+    The frame below is the macro's own markup (its branch without a viewer keeps it)."""
+
+    def __init__(self, bodies: CardBodies, boxes: Boxes) -> None:
+        self._bodies = bodies
+        self._boxes = boxes
+
+    def __call__(self, viewer: Any, card: Any, rank: int | None = None) -> Markup:
+        member = viewer.user is not None
+        csrf = str(viewer.csrf_field) if member else ""
+        vote = self._boxes.vote(card.key, card.upvotes, viewer.upvoted(card.id), member, False, csrf)
+        save = self._boxes.save(card.key, card.title, viewer.saved(card.id), member, csrf)
+        body = self._bodies(card, rank)
+        return Markup(f'<article class="card" aria-labelledby="t-{int(card.id)}">\n  <div class="card-side">\n'
+                      f'    {vote}\n    {save}\n  </div>\n  {body}\n</article>')
 
 
 def precompile_templates(templates: Jinja2Templates, settings: Settings) -> int:
