@@ -19,7 +19,10 @@ nDCG@20 (binary gains), averaged over authors.
 - ``profile (zotero)``: ``search.recommend.profile_scores`` alone (recency-weighted cosine);
 - ``classifier (arxiv-sanity)``: the per-member logistic regression alone, with the ``--background``
   papers featured last before the split day (not in the profile) as negatives;
-- ``for you``: ``search.recommend.rank_for_member``, what the product ranks with (both fused).
+- ``for you``: ``search.recommend.rank_for_member``, what the product ranks with (the profile, the
+  closest kept paper and the classifier, fused by RRF);
+- for reference: ``max cosine`` (the closest kept paper alone) and fusions with the BM25 list
+  (``for you + bm25``, ``profile + classifier + bm25``, ``max + bm25``), which the product does not use.
 
 Vectors come from bench/recommend_vectors.py (the product's encoder; cached under ``--cache``,
 computed with a progress bar when missing). Figures, the dataset's size, the machine and its load
@@ -114,6 +117,7 @@ def main() -> None:
 
     from bench.recommend_vectors import load_or_embed
     from dailypapers.search import recommend
+    from dailypapers.search.fusion import reciprocal_rank_fusion
     from dailypapers.services.trending import trending_score
 
     load_before = os.getloadavg()
@@ -132,13 +136,20 @@ def main() -> None:
             papers_of[name].append(i)
     authors = sorted(a for a, p in papers_of.items() if len(p) >= MIN_PAPERS)[::args.every]
 
-    names = ["popularity", "trending", "bm25 profile", "profile (zotero)", "classifier (arxiv-sanity)", "for you"]
+    names = ["popularity", "trending", "bm25 profile", "profile (zotero)", "classifier (arxiv-sanity)", "for you",
+             "max cosine", "for you + bm25", "profile + classifier + bm25", "max + bm25"]
     sums = {name: [0.0, 0.0] for name in names}
     evaluated = 0
     classifier_used = 0
     candidate_counts: list[int] = []
     rank_cpu = 0.0
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    progress = Progress(TextColumn("ranking for authors"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+    task = progress.add_task("authors", total=len(authors))
+    progress.start()
     for author in authors:
+        progress.advance(task)
         mine = sorted(papers_of[author], key=lambda i: (rows[i]["day"], rows[i]["arxiv_id"]))
         profile = mine[: len(mine) // 2]
         split = rows[profile[-1]]["day"].toordinal()
@@ -163,7 +174,7 @@ def main() -> None:
         t0 = time.process_time()
         zotero, _ = recommend.profile_scores(cand, kept, recommend.recency_weights(len(kept)))
         model = recommend.train_member_model(kept, np.zeros((0, cand.shape[1])), background)
-        fused = recommend.rank_for_member(cand, kept, background=background)
+        fused = recommend.rank_for_member(cand, kept, background=background, model=model)
         rank_cpu += time.process_time() - t0
         rankings = {
             "popularity": order(upvotes[candidates], candidates),
@@ -174,11 +185,19 @@ def main() -> None:
             order(zotero, candidates),
             "for you": [int(candidates[r.index]) for r in fused],
         }
+        rankings["max cosine"] = order((cand @ kept.T).max(axis=1), candidates)
+        rankings["for you + bm25"] = [i for i, _ in reciprocal_rank_fusion(
+            [rankings["for you"], rankings["bm25 profile"]])]
+        rankings["profile + classifier + bm25"] = [i for i, _ in reciprocal_rank_fusion(
+            [rankings["profile (zotero)"], rankings["classifier (arxiv-sanity)"], rankings["bm25 profile"]])]
+        rankings["max + bm25"] = [i for i, _ in reciprocal_rank_fusion(
+            [rankings["max cosine"], rankings["bm25 profile"]])]
         classifier_used += model is not None
         for name, ranked in rankings.items():
             recall, ndcg = metrics(ranked, targets)
             sums[name][0] += recall
             sums[name][1] += ndcg
+    progress.stop()
     scores = {name: {"recall@20": round(r / evaluated, 4), "ndcg@20": round(n / evaluated, 4)}
               for name, (r, n) in sums.items()}
     wall, cpu = time.perf_counter() - started, time.process_time() - cpu_started

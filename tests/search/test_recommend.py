@@ -36,6 +36,13 @@ def test_profile_score_is_the_weighted_cosine_and_nearest_is_the_closest_kept_pa
     assert list(empty) == [0, 0, 0] and list(none) == [-1, -1, -1]
 
 
+def test_nearest_scores_are_the_cosine_to_the_closest_kept_paper():
+    kept = np.array([[1.0, 0.0], [0.0, 1.0]])
+    candidates = normalise(np.array([[3.0, 1.0], [1.0, 1.0]]))
+    assert recommend.nearest_scores(candidates, kept) == pytest.approx([3 / math.sqrt(10), 1 / math.sqrt(2)])
+    assert list(recommend.nearest_scores(candidates, np.zeros((0, 2)))) == [0, 0]
+
+
 def test_dismiss_penalty_takes_the_closest_dismissed_paper_and_never_adds():
     candidates = np.array([[1.0, 0.0], [0.0, 1.0], [-1.0, 0.0]])
     dismissed = np.array([[1.0, 0.0], normalise(np.array([1.0, 1.0]))[0]])
@@ -96,8 +103,8 @@ def test_ranking_fuses_profile_and_classifier_and_explains_each_paper():
     candidates = normalise(np.array([[0.0, 1.0, 0.0], [1.0, 0.0, 0.0], [0.0, 0.0, 1.0]]))
     ranked = rank_for_member(candidates, kept, background=normalise(np.array([[0.0, 1.0, 1.0]])))
     assert ranked[0].index == 1
-    # both lists put candidate 1 first: 1/61 + 1/61
-    assert ranked[0].score == pytest.approx(2 / 61)
+    # the three lists (profile, nearest kept paper, classifier) put candidate 1 first: 3 × 1/61
+    assert ranked[0].score == pytest.approx(3 / 61)
     assert ranked[0].nearest in (0, 1, 2, 3)
     assert rank_for_member(np.zeros((0, 3)), kept) == []
 

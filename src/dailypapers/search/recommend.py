@@ -1,6 +1,6 @@
 """Ranking papers for one member: pure functions over unit vectors (no database, no clock).
 
-Two published ideas, combined by reciprocal rank fusion (``fusion.py``):
+Two published ideas and a nearest-neighbour list, combined by reciprocal rank fusion (``fusion.py``):
 
 1. **A recency-weighted profile** (zotero-arxiv-daily, TideDra/zotero-arxiv-daily,
    ``recommender.py::rerank_paper``): the member's kept papers, newest first, get weights
@@ -18,6 +18,10 @@ Two published ideas, combined by reciprocal rank fusion (``fusion.py``):
    the catalog they did not keep (label 0), classes balanced as sklearn's
    ``class_weight="balanced"`` does: ``n / (2 · n_class)``. It is used once the member has at
    least ``MIN_POSITIVES`` kept papers; with fewer, a classifier has too little to learn from.
+
+3. **The closest kept paper** (``nearest_scores``): each candidate's cosine to the one kept paper
+   nearest to it, the paper its explanation names; it keeps a member's minor interests from being
+   averaged away by the profile.
 
 "Not interested" acts twice: as weighted negatives of the classifier, and directly on the
 score: a candidate loses ``DISMISS_PENALTY · max(0, max_j cos(candidate, dismissed_j))`` of its
@@ -76,6 +80,15 @@ def profile_scores(candidates: np.ndarray, kept: np.ndarray,
         return np.zeros(len(candidates)), np.full(len(candidates), -1)
     sims = candidates @ kept.T
     return sims @ weights, np.argmax(sims, axis=1)
+
+
+def nearest_scores(candidates: np.ndarray, kept: np.ndarray) -> np.ndarray:
+    """Each candidate's cosine to its single closest kept paper (k-nearest-neighbour with k = 1):
+    a member with several interests is not averaged into one (bench/recommend.py: recall@20 .23
+    against the weighted mean's .16)."""
+    if len(kept) == 0:
+        return np.zeros(len(candidates))
+    return np.asarray((candidates @ kept.T).max(axis=1))
 
 
 def dismiss_penalty(candidates: np.ndarray, dismissed: np.ndarray, *,
@@ -157,12 +170,15 @@ class Ranked:
 
 
 def rank_for_member(candidates: np.ndarray, kept: np.ndarray, *, dismissed: np.ndarray | None = None,
-                    background: np.ndarray | None = None, rrf_k: int = 60) -> list[Ranked]:
+                    background: np.ndarray | None = None, rrf_k: int = 60,
+                    model: LinearModel | None = None) -> list[Ranked]:
     """Candidates ranked for a member, best first. ``kept`` is ordered newest first.
 
-    The profile list (recency-weighted cosine minus the dismissal penalty) and, when the member
-    has a classifier, its list (logits) are fused by reciprocal rank; without kept papers the
-    candidates keep their order (the caller's cold-start order) minus nothing.
+    The profile list (recency-weighted cosine minus the dismissal penalty), the nearest-kept-paper
+    list (minus the same penalty) and, when the member has a classifier, its list (logits) are
+    fused by reciprocal rank; without kept papers the
+    candidates keep their order (the caller's cold-start order) minus nothing. ``model``, when
+    given, is the member's classifier trained already (bench/recommend.py reuses it).
     """
     dims = candidates.shape[1] if candidates.ndim == 2 else 0
     dismissed = dismissed if dismissed is not None else np.zeros((0, dims))
@@ -170,9 +186,11 @@ def rank_for_member(candidates: np.ndarray, kept: np.ndarray, *, dismissed: np.n
     if len(candidates) == 0:
         return []
     profile, nearest = profile_scores(candidates, kept, recency_weights(len(kept)))
-    profile = profile - dismiss_penalty(candidates, dismissed)
-    lists: list[Sequence[int]] = [_order(profile)]
-    model = train_member_model(kept, dismissed, background)
+    penalty = dismiss_penalty(candidates, dismissed)
+    lists: list[Sequence[int]] = [_order(profile - penalty)]
+    if len(kept):
+        lists.append(_order(nearest_scores(candidates, kept) - penalty))
+    model = model if model is not None else train_member_model(kept, dismissed, background)
     if model is not None:
         lists.append(_order(model.decision(candidates)))
     fused = reciprocal_rank_fusion(lists, k=rrf_k)

@@ -144,6 +144,15 @@ def _matrix(vectors: dict[int, np.ndarray], ids: Sequence[int], dim: int) -> np.
     return recommend.normalise(np.stack([vectors[i] for i in ids]))
 
 
+def _upvotes(db: Session, paper_ids: list[int]) -> dict[int, int]:
+    out: dict[int, int] = {}
+    for start in range(0, len(paper_ids), 500):
+        for pid, count in db.execute(select(Paper.id, Paper.upvotes).where(
+                Paper.id.in_(paper_ids[start:start + 500]))):
+            out[pid] = count
+    return out
+
+
 def _followed(db: Session, user_id: int, candidates: list[int]) -> tuple[dict[int, str], int]:
     """Candidates by a followed author or organization, with the name to show; and how many follows."""
     follows = follows_of(db=db, user_id=user_id)
@@ -198,12 +207,16 @@ def for_you(*, db: Session, user_id: int, day: dt.date | None = None, limit: int
         used_model = len(kept) >= recommend.MIN_POSITIVES and any(p in vectors for p in [*background, *dismissed])
     if followed:
         lists.append([pid for pid in candidates if pid in followed])
-    cards = {c.id: c for c in load_cards(db=db, paper_ids=candidates)}
     if not kept:
         # Cold start (or no vectors yet): the period's popular papers, the day's first.
-        lists.append(sorted(candidates, key=lambda pid: -cards[pid].upvotes if pid in cards else 0))
+        upvotes = _upvotes(db, candidates)
+        lists.append(sorted(candidates, key=lambda pid: -upvotes.get(pid, 0)))
     fused = reciprocal_rank_fusion(lists)[:limit]
-    titles = {c.id: c for c in load_cards(db=db, paper_ids=[nearest[p] for p, _ in fused if p in nearest])}
+    # Cards only for what is shown (a page, not the up to 2,000 candidates), with the kept papers
+    # the explanations name, in one load.
+    loaded = {c.id: c for c in load_cards(db=db, paper_ids=[
+        *(p for p, _ in fused), *(nearest[p] for p, _ in fused if p in nearest)])}
+    cards = titles = loaded
     items = []
     for pid, score in fused:
         if pid not in cards:
