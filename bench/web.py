@@ -343,11 +343,13 @@ def main() -> None:
                 if mode == "signed-in":
                     headers["Cookie"] = f"dp_session={dataset['cookie']}"
                 for workers in args.workers:
-                    servers = [Server(db_path, workers, MODES[mode], source=source, name=f"var-{i}")
-                               for i, (_, source) in enumerate(versions)]
+                    servers: list[Server] = []
                     try:
-                        for server in servers:
-                            server.__enter__()
+                        # One after the other: the baseline's server must have started (and checked
+                        # the schema) before the newer one migrates the database forward.
+                        for i, (_, source) in enumerate(versions):
+                            servers.append(Server(db_path, workers, MODES[mode], source=source, name=f"var-{i}"))
+                            servers[-1].__enter__()
                         for name, path in urls.items():
                             for (version, _), server in zip(versions, servers, strict=True):
                                 try:
