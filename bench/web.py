@@ -73,7 +73,10 @@ def prepare(db_path: Path, source: Path | None = None) -> dict[str, object]:
     ``source``: the checkout whose code imports and migrates (the baseline's, with --baseline:
     the newer code's server migrates the database forward when it starts, while an older
     server refuses a database that has revisions it does not know)."""
-    env = {**_code_env(source), "DAILYPAPERS_DATABASE_URL": f"sqlite:///{db_path}"}
+    # The import's search index goes next to the database, not into ./var of whatever folder this
+    # runs from.
+    env = {**_code_env(source), "DAILYPAPERS_DATABASE_URL": f"sqlite:///{db_path}",
+           "DAILYPAPERS_DATA_DIR": str(db_path.parent / "var-import")}
     if not db_path.exists():
         subprocess.run([sys.executable, "-m", "dailypapers", "import", "jsonl", str(HF_JSONL)],
                        env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
