@@ -113,9 +113,10 @@ def _rss_kib() -> int:
 
 
 def _cpu_seconds() -> float:
-    """CPU time of this process (user + system): less disturbed than wall time by other jobs."""
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
+    """CPU time (user + system) of this process and of its finished children (the snapshot
+    import's reader process): less disturbed than wall time by other jobs."""
+    return sum(usage.ru_utime + usage.ru_stime for usage in (
+        resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)))
 
 
 def _server_cpu_seconds(db_url: str) -> float | None:
@@ -161,6 +162,7 @@ def child(path: Path, db_url: str, profile: Path | None, kind: str = "jsonl") ->
     database.migrate()
     runs = []
     for attempt in ("first", "again"):
+        load_before = os.getloadavg()
         rss_before = _rss_kib()
         cpu_before = _cpu_seconds()
         server_before = _server_cpu_seconds(db_url)
@@ -183,11 +185,17 @@ def child(path: Path, db_url: str, profile: Path | None, kind: str = "jsonl") ->
                      "updated": result.updated, "unchanged": result.unchanged,
                      "rejected": len(result.rejected), "papers_per_s": round(result.seen / seconds),
                      "cpu_seconds": round(cpu, 2), "server_cpu_seconds": server_cpu,
-                     "rss_before_mib": round(rss_before / 1024, 1)})
+                     "rss_before_mib": round(rss_before / 1024, 1),
+                     "load_average_before": [round(x, 2) for x in load_before],
+                     "load_average_after": [round(x, 2) for x in os.getloadavg()]})
     size = _database_mib(database)
     database.dispose()
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
-    print(json.dumps({"runs": runs, "peak_rss_mib": round(peak / 1024, 1), "db_mib": size}))
+    # The largest finished child (the snapshot import's reader process; 0 for other imports).
+    reader_peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    print(json.dumps({"runs": runs, "peak_rss_mib": round(peak / 1024, 1),
+                      "reader_peak_rss_mib": round(reader_peak / 1024, 1),
+                      "peak_rss_total_mib": round((peak + reader_peak) / 1024, 1), "db_mib": size}))
 
 
 def _postgres_admin(server: str):  # type: ignore[no-untyped-def]
@@ -351,10 +359,12 @@ def snapshot_main(args: argparse.Namespace) -> None:
             report["datasets"].append(entry)  # type: ignore[union-attr]
             first, again = figures["runs"]  # type: ignore[misc]
             print(f"snapshot on {backend}: {first['created']:,} papers in {first['seconds']} s = "
-                  f"{first['papers_per_s']:,} papers/s ({first['cpu_seconds']} s CPU"
+                  f"{first['papers_per_s']:,} papers/s ({first['cpu_seconds']} s CPU of both processes"
                   + (f" + {first['server_cpu_seconds']} s server CPU" if first["server_cpu_seconds"] is not None
-                     else "") + f"); re-import {again['seconds']} s; peak RSS {figures['peak_rss_mib']} MiB; "
-                  f"database {figures['db_mib']} MiB")
+                     else "") + f"; load average {first['load_average_before'][0]} → "
+                  f"{first['load_average_after'][0]}); re-import {again['seconds']} s "
+                  f"({again['cpu_seconds']} s CPU); peak RSS {figures['peak_rss_mib']} MiB + reader "
+                  f"{figures['reader_peak_rss_mib']} MiB; database {figures['db_mib']} MiB")
     report["machine"]["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]  # type: ignore[index]
     out.write_text(json.dumps(report, indent=2) + "\n")
     print(f"wrote {out}")

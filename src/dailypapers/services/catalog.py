@@ -33,6 +33,8 @@ PAPER_FIELDS = (
     "published_at", "updated_at", "withdrawn_at", "github_repo", "project_page",
     "ai_summary", "ai_summary_model", "ai_keywords", "github_stars", "media_urls", "thumbnail",
 )
+#: The columns of a new paper row (``new_paper_values``); ``created_at`` and ``modified_at`` follow.
+NEW_PAPER_COLUMNS = (*PAPER_FIELDS, "imported_upvotes", "upvotes", "imported_comments", "num_comments")
 # Fields only some sources state (HF's extras): what a record says wins, silence keeps the stored value.
 _OPTIONAL_FIELDS = ("ai_summary", "ai_summary_model", "ai_keywords", "github_stars", "media_urls",
                     "thumbnail")
@@ -97,16 +99,23 @@ def _merged(existing: dict[str, Any] | None, rec: PaperRecord,
     return values
 
 
-class _Batch:
-    """State for upserting one batch inside one transaction."""
+def new_paper_values(rec: PaperRecord, title_key: str) -> list[Any]:
+    """The values (``NEW_PAPER_COLUMNS`` order) of the row a record creates when no stored paper matches."""
+    values = _merged(None, rec, lambda _title: title_key)
+    return [*(values[name] for name in PAPER_FIELDS), rec.upvotes or 0, rec.upvotes or 0,
+            rec.num_comments or 0, rec.num_comments or 0]
 
-    def __init__(self, db: Session, records: list[PaperRecord]) -> None:
+
+class Batch:
+    """State for upserting one batch inside one transaction: the stored papers it may touch."""
+
+    def __init__(self, db: Session, records: list[PaperRecord], title_keys: dict[str, str] | None = None) -> None:
         self.db = db
         self.records = records
         self.by_arxiv: dict[str, dict[str, Any]] = {}
         self.by_key: dict[str, dict[str, Any]] = {}
         self.by_title: dict[str, dict[str, Any]] = {}
-        self._title_keys: dict[str, str] = {}
+        self._title_keys: dict[str, str] = title_keys if title_keys is not None else {}
 
     def title_key(self, title: str) -> str:
         """``normalize_title``, computed once per distinct title in the batch."""
@@ -150,7 +159,7 @@ def _table(model: type[Base]) -> Table:
     return cast(Table, model.__table__)
 
 
-def _ids_by(db: Session, column: Any, id_column: Any, values: Iterable[Any]) -> dict[Any, int]:
+def ids_by(db: Session, column: Any, id_column: Any, values: Iterable[Any]) -> dict[Any, int]:
     """``{value: id}`` for rows whose ``column`` is in ``values`` (queried in chunks)."""
     ids: dict[Any, int] = {}
     for chunk in _batches(values, 500):
@@ -159,12 +168,12 @@ def _ids_by(db: Session, column: Any, id_column: Any, values: Iterable[Any]) -> 
     return ids
 
 
-def _author_ids(db: Session, names: set[str]) -> dict[str, int]:
-    ids = _ids_by(db, Author.name, Author.id, sorted(names))
+def author_ids(db: Session, names: set[str]) -> dict[str, int]:
+    ids = ids_by(db, Author.name, Author.id, sorted(names))
     missing = [n for n in sorted(names) if n not in ids]
     if missing:
         insert_rows(db=db, table=_table(Author), rows=[{"name": n} for n in missing])
-        ids.update(_ids_by(db, Author.name, Author.id, missing))
+        ids.update(ids_by(db, Author.name, Author.id, missing))
     return ids
 
 
@@ -212,8 +221,10 @@ def _author_list(rec: PaperRecord, current: list[tuple[str, str | None]] | None 
     return [(name, None) for name in rec.authors]
 
 
-def _upsert_batch(db: Session, records: list[PaperRecord], result: ImportResult) -> None:
-    batch = _Batch(db, records)
+def upsert_batch(db: Session, records: list[PaperRecord], result: ImportResult,
+                 title_keys: dict[str, str] | None = None) -> None:
+    """Upsert one batch of records in the session's transaction, counting into ``result``."""
+    batch = Batch(db, records, title_keys)
     batch.load_existing()
     # Fold records of the same paper first, so a batch holding a paper twice writes it once.
     groups: dict[int, tuple[dict[str, Any] | None, PaperRecord]] = {}
@@ -234,14 +245,13 @@ def _upsert_batch(db: Session, records: list[PaperRecord], result: ImportResult)
     changed: list[tuple[dict[str, Any], dict[str, Any], PaperRecord]] = []
     matched: list[tuple[dict[str, Any], PaperRecord]] = []
     for existing, rec in groups.values():
-        values = _merged(existing, rec, batch.title_key)
         if existing is None:
             now = utcnow()
-            new_rows.append({**values, "imported_upvotes": rec.upvotes or 0, "upvotes": rec.upvotes or 0,
-                             "imported_comments": rec.num_comments or 0,
-                             "num_comments": rec.num_comments or 0, "created_at": now, "modified_at": now})
+            new_rows.append({**dict(zip(NEW_PAPER_COLUMNS, new_paper_values(rec, batch.title_key(rec.title)),
+                                        strict=True)), "created_at": now, "modified_at": now})
             new_records.append(rec)
             continue
+        values = _merged(existing, rec, batch.title_key)
         if is_older_version(rec, existing.get("version")):
             rec = replace(rec, authors=[])  # the later version's author list stands
         matched.append((existing, rec))
@@ -256,7 +266,7 @@ def _upsert_batch(db: Session, records: list[PaperRecord], result: ImportResult)
         # Plain executemany (COPY on PostgreSQL) then one lookup by key: INSERT … RETURNING with parameter order kept
         # costs ~20x more on SQLite (insertmanyvalues splices every sub-batch's rows).
         insert_rows(db=db, table=_table(Paper), rows=new_rows)
-        by_key = _ids_by(db, Paper.key, Paper.id, [row["key"] for row in new_rows])
+        by_key = ids_by(db, Paper.key, Paper.id, [row["key"] for row in new_rows])
         for row in new_rows:
             row["id"] = by_key[row["key"]]
         ids = [row["id"] for row in new_rows]
@@ -313,7 +323,7 @@ def _sync_authors(db: Session, created: list[tuple[int, PaperRecord]],
             touched.add(existing["id"])
     if not wanted:
         return touched
-    ids = _author_ids(db, {n for names in wanted.values() for n, _ in names})
+    ids = author_ids(db, {n for names in wanted.values() for n, _ in names})
     if touched:
         db.execute(delete(PaperAuthor).where(PaperAuthor.paper_id.in_(touched)))
     insert_rows(db=db, table=_table(PaperAuthor), rows=[
@@ -381,7 +391,7 @@ def upsert_records(*, db: Session, records: Iterable[PaperRecord], batch_size: i
     own bookkeeping must commit together with the papers, such as a sync's checkpoint."""
     result = result if result is not None else ImportResult()
     for chunk in _batches(records, batch_size):
-        _upsert_batch(db, chunk, result)
+        upsert_batch(db, chunk, result)
     return result
 
 
@@ -402,7 +412,7 @@ def import_records(
     result = ImportResult()
     for chunk in _batches(records, batch_size):
         try:
-            _upsert_batch(db, chunk, result)
+            upsert_batch(db, chunk, result)
             db.commit()
         except Exception:
             db.rollback()

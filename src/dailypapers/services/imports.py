@@ -7,28 +7,23 @@ whole (not valid UTF-8 text, not JSON, not XML) is reported once, at the line wh
 
 from __future__ import annotations
 
-import gzip
 import json
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 from sqlalchemy.orm import Session
 
 from dailypapers.services.catalog import ImportResult, ProgressFn, import_records
 from dailypapers.sources.arxiv import FeedError, parse_arxiv_feed
-from dailypapers.sources.arxiv_snapshot import parse_snapshot_line
 from dailypapers.sources.hf_json import parse_hf_item
-from dailypapers.sources.jsonl import parse_jsonl_line
+# The snapshot importer lives in its own module; the CLI finds every format here.
+from dailypapers.services.snapshot import SNAPSHOT_CACHE_MIB as SNAPSHOT_CACHE_MIB
+from dailypapers.services.snapshot import import_arxiv_snapshot as import_arxiv_snapshot
+from dailypapers.sources.jsonl import MAX_LINE_BYTES as MAX_LINE_BYTES
+from dailypapers.sources.jsonl import numbered_lines, parse_jsonl_line
 from dailypapers.sources.records import PaperRecord, RecordError, Rejected
 from dailypapers.sources.seeds import parse_seed_page
-from dailypapers.store.db import widen_page_cache
-
-# A paper's JSON is a few kB; a line far past this is not a paper and must not be read whole.
-MAX_LINE_BYTES = 1 << 20
-# SQLite page cache while importing a snapshot: keeps a million-paper import within its 500 MB
-# budget (peak RSS ≈ 90 MB + this) while sparing it most reads of index pages.
-SNAPSHOT_CACHE_MIB = 192
 
 
 def import_parsed(*, db: Session, records: Iterable[PaperRecord], rejected: list[Rejected],
@@ -60,28 +55,12 @@ class _LineError(RecordError):
         self.line = line
 
 
-def _lines(fh: BinaryIO, limit: int = MAX_LINE_BYTES) -> Iterator[tuple[int, bytes | None]]:
-    """Numbered lines of a binary file; ``None`` for a line longer than ``limit`` (skipped unread)."""
-    number = 0
-    while True:
-        line = fh.readline(limit + 1)
-        if not line:
-            return
-        number += 1
-        if len(line) > limit and not line.endswith(b"\n"):
-            while (rest := fh.readline(limit)) and not rest.endswith(b"\n"):
-                pass
-            yield number, None
-        else:
-            yield number, line
-
-
 def count_jsonl_lines(paths: Iterable[Path]) -> int:
     """How many non-blank lines the files hold (the progress bar's total)."""
     total = 0
     for path in paths:
         with open(path, "rb") as fh:
-            total += sum(1 for _, line in _lines(fh) if line is None or line.strip())
+            total += sum(1 for _, line in numbered_lines(fh) if line is None or line.strip())
     return total
 
 
@@ -89,7 +68,7 @@ def iter_jsonl(paths: Iterable[Path], rejected: list[Rejected]) -> Iterator[Pape
     """Records of every good line; each bad line is appended to ``rejected`` with its number."""
     for path in paths:
         with open(path, "rb") as fh:
-            for number, line in _lines(fh):
+            for number, line in numbered_lines(fh):
                 if line is None:
                     rejected.append(Rejected(str(path), number,
                                              f"line longer than {MAX_LINE_BYTES} bytes"))
@@ -220,59 +199,3 @@ def import_arxiv(*, db: Session, paths: list[Path], batch_size: int = 1000,
     records, rejected = parse_arxiv_files(paths)
     return import_parsed(db=db, records=records, rejected=rejected, batch_size=batch_size,
                          progress=progress)
-
-
-def _snapshot_records(fh: BinaryIO, source: str, rejected: list[Rejected]) -> Iterator[PaperRecord]:
-    number = 0
-    lines = _lines(fh)
-    while True:
-        try:
-            number, line = next(lines)
-        except StopIteration:
-            return
-        except (OSError, EOFError) as exc:  # a corrupt or cut-off .gz: the lines before it stand
-            rejected.append(Rejected(source, number + 1, f"unreadable gzip data: {exc}"))
-            return
-        if line is None:
-            rejected.append(Rejected(source, number, f"line longer than {MAX_LINE_BYTES} bytes"))
-        elif line.strip():
-            try:
-                yield parse_snapshot_line(line)
-            except RecordError as exc:
-                rejected.append(Rejected(source, number, str(exc)))
-
-
-def import_arxiv_snapshot(*, db: Session, paths: list[Path], batch_size: int = 1000,
-                          progress: ProgressFn | None = None) -> ImportResult:
-    """Import arXiv metadata snapshot files (JSON Lines, plain or gzip), streaming: memory stays
-    bounded by one batch whatever the file's size.
-
-    ``progress`` advances by bytes of the files as stored (compressed bytes for a .gz), so the
-    bar needs no counting pass over a multi-gigabyte file.
-    """
-    rejected: list[Rejected] = []
-    result = ImportResult()
-    widen_page_cache(db, mib=SNAPSHOT_CACHE_MIB)
-    for path in paths:
-        with open(path, "rb") as raw:
-            gzipped = raw.read(2) == b"\x1f\x8b"  # by content: a renamed file still reads
-            raw.seek(0)
-            fh: BinaryIO = gzip.GzipFile(fileobj=raw) if gzipped else raw  # type: ignore[assignment]
-            done = 0
-
-            def advance(_records: int) -> None:
-                nonlocal done
-                if progress is not None:
-                    position = raw.tell()
-                    progress(position - done)
-                    done = position
-
-            part = import_records(db=db, records=_snapshot_records(fh, str(path), rejected),
-                                  batch_size=batch_size, progress=advance)
-            if progress is not None:
-                progress(path.stat().st_size - done)
-        result.created += part.created
-        result.updated += part.updated
-        result.unchanged += part.unchanged
-    result.rejected = rejected
-    return result

@@ -12,7 +12,8 @@ day is a guess, and ``organization.avatar``. Unknown keys (e.g. ``source_repo``)
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from collections.abc import Iterator
+from typing import Any, BinaryIO
 
 import orjson
 
@@ -25,6 +26,25 @@ from dailypapers.sources.records import (
     parse_date,
     parse_datetime,
 )
+
+# A paper's JSON is a few kB; a line far past this is not a paper and must not be read whole.
+MAX_LINE_BYTES = 1 << 20
+
+
+def numbered_lines(fh: BinaryIO, limit: int = MAX_LINE_BYTES) -> Iterator[tuple[int, bytes | None]]:
+    """Numbered lines of a binary file; ``None`` for a line longer than ``limit`` (skipped unread)."""
+    number = 0
+    while True:
+        line = fh.readline(limit + 1)
+        if not line:
+            return
+        number += 1
+        if len(line) > limit and not line.endswith(b"\n"):
+            while (rest := fh.readline(limit)) and not rest.endswith(b"\n"):
+                pass
+            yield number, None
+        else:
+            yield number, line
 
 
 def _opt_int(obj: dict[str, Any], name: str) -> int | None:

@@ -3,6 +3,8 @@
 - ``insert_rows``: SQLite runs one ``INSERT`` with executemany (the sqlite3 module loops in C).
   On PostgreSQL psycopg's executemany still sends one ``INSERT`` per row; ``COPY … FROM STDIN``
   streams all of them as one command instead, inside the session's transaction.
+  ``row_encoder`` + ``insert_encoded`` are the same in two steps, for a writer whose rows are
+  encoded elsewhere (the snapshot import encodes them in its reader process).
 - ``matches``: ``column = ANY(:array)`` on PostgreSQL and ``column IN (SELECT value FROM
   json_each(:json))`` on SQLite: one parameter whatever the number of values. ``IN (:p1, …,
   :pN)`` is rendered anew for every call (SQLAlchemy's "expanding" parameters; psycopg also
@@ -17,20 +19,21 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Collection, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import (
-    Column,
     ColumnElement,
     String,
     Table,
     any_,
     bindparam,
     func,
+    make_url,
     select,
 )
+from sqlalchemy.engine import Dialect
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.sql import FromClause
@@ -77,40 +80,57 @@ def _without_nul(value: Any) -> Any:
     return value
 
 
-def _processed_rows(db: Session, table: Table, rows: Sequence[Mapping[str, Any]], *,
-                    drop_nul: bool) -> tuple[list[str], Iterator[Sequence[Any]]]:
+def dialect_named(name: str) -> Dialect:
+    """The dialect of ``name`` (``sqlite+pysqlite``, ``postgresql+psycopg``) without an engine, for
+    ``row_encoder`` in a process that holds no connection (the snapshot import's reader)."""
+    return make_url(f"{name}://").get_dialect()()
+
+
+def dialect_name(db: Session) -> str:
+    """The session's dialect as ``dialect_named`` takes it."""
+    dialect = db.get_bind().dialect
+    return f"{dialect.name}+{dialect.driver}"
+
+
+def row_encoder(dialect: Dialect, table: Table, names: Sequence[str]) -> Callable[[Sequence[Any]], list[Any]]:
+    """A function turning a row's values (in ``names`` order) into what the driver takes: the
+    conversions an ``INSERT`` applies (JSON, dates on SQLite), and on PostgreSQL NULs dropped as
+    store/db.py does for every statement (PostgreSQL text cannot hold them)."""
+    processors = [table.c[name].type._cached_bind_processor(dialect) for name in names]  # noqa: SLF001
+    converting = [(i, p) for i, p in enumerate(processors) if p is not None]
+    drop_nul = dialect.name == "postgresql"
+
+    def encode(row: Sequence[Any]) -> list[Any]:
+        out = [_without_nul(v) for v in row] if drop_nul else list(row)
+        for i, process in converting:
+            if out[i] is not None:
+                out[i] = process(out[i])
+        return out
+
+    return encode
+
+
+def _processed_rows(db: Session, table: Table, rows: Sequence[Mapping[str, Any]],
+                    ) -> tuple[list[str], Iterator[Sequence[Any]]]:
     """Column names and each row's values as the DB-API driver takes them: Python defaults of
-    the columns left out filled in, then the conversions an ``INSERT`` applies (JSON, dates)."""
+    the columns left out filled in, then ``row_encoder``'s conversions."""
     keys = list(rows[0])
     extra = _defaults(table, keys)
     names = keys + list(extra)
-    dialect = db.get_bind().dialect
-    columns: list[Column[Any]] = [table.c[name] for name in names]
-    processors = [column.type._cached_bind_processor(dialect) for column in columns]  # noqa: SLF001
+    encode = row_encoder(db.get_bind().dialect, table, names)
     fixed = tuple(extra.values())
     getter = itemgetter(*keys)
     single = len(keys) == 1
-    converting = [(i, p) for i, p in enumerate(processors) if p is not None]
 
     def values() -> Iterator[Sequence[Any]]:
         for row in rows:
             got = getter(row)
-            out: Sequence[Any] = ((got,) if single else got) + fixed
-            if drop_nul:
-                out = [_without_nul(v) for v in out]
-            if converting:
-                out = list(out)
-                for i, process in converting:
-                    if out[i] is not None:
-                        out[i] = process(out[i])
-            yield out
+            yield encode(((got,) if single else got) + fixed)
 
     return names, values()
 
 
-def _copy_rows(db: Session, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
-    # NULs dropped as store/db.py does for every statement (PostgreSQL text cannot hold them).
-    names, values = _processed_rows(db, table, rows, drop_nul=True)
+def _copy_rows(db: Session, table: Table, names: Sequence[str], values: Iterable[Sequence[Any]]) -> None:
     preparer = db.get_bind().dialect.identifier_preparer
     quoted = ", ".join(preparer.quote(name) for name in names)
     sql = f"COPY {preparer.format_table(table)} ({quoted}) FROM STDIN"
@@ -126,10 +146,9 @@ def _copy_rows(db: Session, table: Table, rows: Sequence[Mapping[str, Any]]) -> 
         raise OperationalError(sql, None, exc) from exc
 
 
-def _executemany_rows(db: Session, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
+def _executemany_rows(db: Session, table: Table, names: Sequence[str], values: Iterable[Sequence[Any]]) -> None:
     # sqlite3's executemany straight from tuples: through SQLAlchemy every row's parameters
     # are built in Python (construct_params), a fifth of a snapshot import's CPU.
-    names, values = _processed_rows(db, table, rows, drop_nul=False)
     preparer = db.get_bind().dialect.identifier_preparer
     quoted = ", ".join(preparer.quote(name) for name in names)
     sql = (f"INSERT INTO {preparer.format_table(table)} ({quoted}) "
@@ -146,15 +165,22 @@ def _executemany_rows(db: Session, table: Table, rows: Sequence[Mapping[str, Any
         cursor.close()
 
 
+def insert_encoded(*, db: Session, table: Table, names: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+    """Insert rows already encoded by ``row_encoder`` (values in ``names`` order, every column
+    without a database default given) in the session's transaction."""
+    note_written(db, table.name)  # the driver's own calls below are not seen by session events
+    if _is_postgres(db):
+        _copy_rows(db, table, names, rows)
+    else:
+        _executemany_rows(db, table, names, rows)
+
+
 def insert_rows(*, db: Session, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
     """Insert ``rows`` (dicts with the same keys) into ``table`` in the session's transaction."""
     if not rows:
         return
-    note_written(db, table.name)  # the driver's own calls below are not seen by session events
-    if _is_postgres(db):
-        _copy_rows(db, table, rows)
-    else:
-        _executemany_rows(db, table, rows)
+    names, values = _processed_rows(db, table, rows)
+    insert_encoded(db=db, table=table, names=names, rows=values)
 
 
 def insert_if_absent(*, db: Session, table: FromClause, values: Mapping[str, Any]) -> bool:
