@@ -119,6 +119,35 @@ def _cpu_seconds() -> float:
         resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)))
 
 
+class _ChildPeak:
+    """Peak RSS (VmHWM) of this process's children (the snapshot import's reader), sampled twice a
+    second: ``RUSAGE_CHILDREN``'s ru_maxrss would count the copy of this process a child is before
+    it execs, not the reader."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self.kib = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.5):
+            for children in Path("/proc/self/task").glob("*/children"):
+                for pid in children.read_text().split():
+                    with contextlib.suppress(OSError, StopIteration, ValueError):
+                        status = Path(f"/proc/{pid}/status").read_text().splitlines()
+                        if any(line.startswith("Name:") and "python" in line for line in status):
+                            hwm = next(line for line in status if line.startswith("VmHWM:"))
+                            self.kib = max(self.kib, int(hwm.split()[1]))
+
+    def stop(self) -> int:
+        self._stop.set()
+        self._thread.join()
+        return self.kib
+
+
 def _server_cpu_seconds(db_url: str) -> float | None:
     """CPU seconds used so far by the local PostgreSQL backends serving this database (found by
     their process titles in /proc), or None for SQLite (no server: the import's own CPU is all)."""
@@ -157,6 +186,7 @@ def child(path: Path, db_url: str, profile: Path | None, kind: str = "jsonl") ->
     from dailypapers.settings import Settings
     from dailypapers.store.db import Database
 
+    reader = _ChildPeak()
     settings = Settings(database_url=db_url, environment="development")
     database = Database(settings.database_url)
     database.migrate()
@@ -191,8 +221,7 @@ def child(path: Path, db_url: str, profile: Path | None, kind: str = "jsonl") ->
     size = _database_mib(database)
     database.dispose()
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
-    # The largest finished child (the snapshot import's reader process; 0 for other imports).
-    reader_peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    reader_peak = reader.stop()  # the snapshot import's reader process (0 for other imports)
     print(json.dumps({"runs": runs, "peak_rss_mib": round(peak / 1024, 1),
                       "reader_peak_rss_mib": round(reader_peak / 1024, 1),
                       "peak_rss_total_mib": round((peak + reader_peak) / 1024, 1), "db_mib": size}))
