@@ -184,6 +184,8 @@ def end_to_end(engine, path: Path, repeats: int) -> dict[str, list[float]]:  # t
     from dailypapers.store.db import Database
 
     database = Database(f"sqlite:///{path}")
+    # A database reused from --cache may predate a migration (new tables the search reads).
+    database.migrate()
     timings: dict[str, list[float]] = {"end_to_end": [], "end_to_end_cpu": [], "end_to_end_keyword_mode": []}
     with database.session() as db:
         search_papers(db=db, engine=engine, request=SearchRequest(q="warm up"))
