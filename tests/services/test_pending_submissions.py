@@ -119,3 +119,23 @@ def test_the_sync_scheduler_retries_kept_submissions_one_runner_at_a_time(settin
                                     seconds=300, now=now[0])
     assert SyncScheduler.start_if_enabled(
         settings=on.model_copy(update={"submission_retry_seconds": 0}), database=database) is None
+
+
+def test_keeping_a_submission_never_commits_the_callers_pending_writes(db):
+    # keep() is a whole use case: it used to end with a bare commit, which took along whatever
+    # its caller had left pending. Now it refuses (PendingWork) and changes nothing.
+    from dailypapers.store.db import PendingWork
+
+    user = make_user(db, display_name="Before")
+    db.commit()
+    user.display_name = "Half-done edit"
+    with pytest.raises(PendingWork):
+        pending_submissions.keep(db=db, user=user, arxiv_id="1605.08386", organization_id=None,
+                                 day=DAY, reason="arXiv is not answering right now.")
+    db.rollback()
+    assert db.get(type(user), user.id).display_name == "Before"
+    assert db.scalars(select(PendingSubmission)).all() == []
+    # With nothing pending it keeps the submission, committed in its own transaction.
+    kept = pending_submissions.keep(db=db, user=user, arxiv_id="1605.08386", organization_id=None,
+                                    day=DAY, reason="arXiv is not answering right now.")
+    assert db.scalars(select(PendingSubmission.arxiv_id)).all() == [kept.arxiv_id]

@@ -70,6 +70,7 @@ def test_account_page_lists_my_activity_and_digest(client, db, settings):
     liked = make_paper(db, title="A paper I liked", featured_on=dt.date(2025, 1, 2))
     votes.upvote(db=db, user_id=user.id, paper_key=liked.key)
     add_comment(db=db, user_id=user.id, paper_key=liked.key, body="My *thoughts* on it")
+    db.commit()  # the test's own writes: keep() is a use case and refuses to commit them for us
     pending_submissions.keep(db=db, user=user, arxiv_id="2401.09999", organization_id=None,
                              day=dt.date(2025, 1, 3), reason="arXiv is not answering right now.")
     log_in(client, "reader")

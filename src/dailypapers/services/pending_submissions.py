@@ -25,6 +25,7 @@ from dailypapers.services.submissions import (
 )
 from dailypapers.store import PendingSubmission, User
 from dailypapers.store.base import utcnow
+from dailypapers.store.db import use_case
 
 FIRST_RETRY = dt.timedelta(minutes=2)
 MAX_BACKOFF = dt.timedelta(hours=1)
@@ -45,18 +46,22 @@ class RetrySummary:
 
 def keep(*, db: Session, user: User, arxiv_id: str, organization_id: int | None, day: dt.date,
          reason: str) -> PendingSubmission:
-    """Keep a submission that could not be fetched now (the same one twice is kept once)."""
-    existing = db.scalars(select(PendingSubmission).where(
-        PendingSubmission.user_id == user.id, PendingSubmission.arxiv_id == arxiv_id,
-        PendingSubmission.state == "pending")).first()
-    if existing is not None:
-        return existing
-    now = utcnow()
-    pending = PendingSubmission(user_id=user.id, arxiv_id=arxiv_id, organization_id=organization_id,
-                                day=day, state="pending", attempts=1, last_error=reason,
-                                next_attempt_at=now + FIRST_RETRY, created_at=now)
-    db.add(pending)
-    db.commit()
+    """Keep a submission that could not be fetched now (the same one twice is kept once).
+
+    A whole use case: its own transaction (``use_case`` refuses to commit writes the caller left
+    pending, where a bare commit would have taken them along)."""
+    with use_case(db):
+        existing = db.scalars(select(PendingSubmission).where(
+            PendingSubmission.user_id == user.id, PendingSubmission.arxiv_id == arxiv_id,
+            PendingSubmission.state == "pending")).first()
+        if existing is not None:
+            return existing
+        now = utcnow()
+        pending = PendingSubmission(user_id=user.id, arxiv_id=arxiv_id,
+                                    organization_id=organization_id, day=day, state="pending",
+                                    attempts=1, last_error=reason,
+                                    next_attempt_at=now + FIRST_RETRY, created_at=now)
+        db.add(pending)
     return pending
 
 
