@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from sqlalchemy.orm import Session
 
 from dailypapers.search.engine import SearchEngine
-from dailypapers.services.explain import Reason, explain_similar
-from dailypapers.services.search import similar_papers
+from dailypapers.services.explain import Reason
+from dailypapers.services.similar import SimilarMemo, similar_for
 from dailypapers.services import comments
 from dailypapers.services.papers import PaperCard, get_card
 
@@ -34,15 +34,15 @@ class PaperPage:
     reasons: dict[int, list[Reason]] = field(default_factory=dict)
 
 
-def paper_page(*, db: Session, engine: SearchEngine, paper_id: str,
+def paper_page(*, db: Session, engine: SearchEngine, memo: SimilarMemo, paper_id: str,
                similar_limit: int = SIMILAR_ON_PAGE) -> PaperPage | None:
-    """The page of ``paper_id`` (arXiv id in any spelling, or store key); ``None`` when unknown."""
+    """The page of ``paper_id`` (arXiv id in any spelling, or store key); ``None`` when unknown.
+    Similar papers come from ``memo`` while the catalog is unchanged (``services/similar.py``)."""
     card = get_card(db=db, paper_id=paper_id)
     if card is None:
         return None
     if card.key != paper_id:
         return PaperPage(card=card, canonical=False, threads=[], similar=[])
-    similar = similar_papers(db=db, engine=engine, paper_id=card.id, limit=similar_limit)
+    similar, reasons = similar_for(db=db, engine=engine, memo=memo, card=card, limit=similar_limit)
     return PaperPage(card=card, canonical=True, threads=comments.threads_for(db=db, paper_id=card.id),
-                     similar=similar, reasons=explain_similar(db=db, engine=engine, paper_id=card.id,
-                                                              other_ids=[c.id for c in similar]))
+                     similar=similar, reasons=reasons)

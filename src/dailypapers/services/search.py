@@ -289,15 +289,23 @@ def similar_papers(*, db: Session, engine: SearchEngine, paper_id: int, limit: i
     paper = db.get(Paper, paper_id)
     if paper is None:
         return []
+    return load_cards(db=db, paper_ids=similar_ids(db=db, engine=engine, paper_id=paper_id, title=paper.title,
+                                                   abstract=paper.abstract, limit=limit))
+
+
+def similar_ids(*, db: Session, engine: SearchEngine, paper_id: int, title: str, abstract: str,
+                limit: int) -> list[int]:
+    """``similar_papers``' ids, best first, for a paper whose text the caller already holds (the
+    paper page has its card: no second load of the paper)."""
     dense = engine.prepare(db)
     vector = dense.vectors_of([paper_id]).get(paper_id) if engine.semantic else None
     # Sentence vectors come from `dailypapers embed`; until the paper has them, the fused order.
     mine = (sentence_vectors_of(db=db, model=engine.model, paper_ids=[paper_id])
             if vector is not None and engine.settings.search_sentences else {})
-    ranked = rank_similar(engine, title=paper.title, abstract=paper.abstract, vector=vector, dense=dense,
+    ranked = rank_similar(engine, title=title, abstract=abstract, vector=vector, dense=dense,
                           limit=max(limit, SENTENCE_DEPTH) if mine else limit, exclude=paper_id)
     ids = ranked.ids
     if mine and vector is not None:
         sentences = mine | sentence_vectors_of(db=db, model=engine.model, paper_ids=ids)
         ids = rerank_similar(ranked, vector=vector, dense=dense, sentences=sentences, query=paper_id)
-    return load_cards(db=db, paper_ids=ids[:limit])
+    return list(ids[:limit])

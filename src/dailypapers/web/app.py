@@ -12,6 +12,7 @@ from fastapi.staticfiles import StaticFiles
 
 from dailypapers.mcp import http as mcp_http
 from dailypapers.services.digest_scheduler import DigestScheduler
+from dailypapers.services.similar import SimilarMemo
 from dailypapers.services.sync_schedule import SyncScheduler
 from dailypapers.settings import Settings
 from dailypapers.store.db import Database, web_pool
@@ -70,6 +71,7 @@ def create_app(settings: Settings, database: Database | None = None, *,
     app.state.settings = settings
     app.state.db = db
     app.state.templates = make_templates(settings)
+    app.state.similar = SimilarMemo()  # a paper page's similar papers, per catalog version
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     install_error_handlers(app)
     docs.install(app)

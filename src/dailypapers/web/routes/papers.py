@@ -71,7 +71,8 @@ def paper_page(request: Request, paper_id: str, viewer: Viewed, db: DB) -> Respo
         target = f"/papers/{paper_id.strip('/')}"
         query = request.url.query
         return RedirectResponse(f"{target}?{query}" if query else target, status_code=301)
-    page = load_paper_page(db=db, engine=request.app.state.search, paper_id=paper_id)
+    page = load_paper_page(db=db, engine=request.app.state.search, memo=request.app.state.similar,
+                           paper_id=paper_id)
     if page is None:
         raise HTTPException(404, f"no paper {paper_id[:80]!r}")
     card = page.card
