@@ -7,7 +7,7 @@ from sqlalchemy import inspect, select, text
 
 from dailypapers.store import Paper
 from dailypapers.store.base import Base
-from dailypapers.store.db import Database, alembic_config, normalize_url
+from dailypapers.store.db import MIGRATIONS_DIR, Database, alembic_config, normalize_url
 from tests.factories import make_paper
 
 
@@ -18,14 +18,20 @@ def test_plain_postgresql_urls_mean_psycopg_3():
     assert normalize_url("sqlite:///x.db") == "sqlite:///x.db"
 
 
-def test_an_empty_database_migrates_to_every_head_and_again_changes_nothing(make_db_url):
+def test_the_migration_history_has_exactly_one_head():
+    # A second head means two migrations named the same parent: merge them (see 0018).
+    heads = ScriptDirectory(str(MIGRATIONS_DIR)).get_heads()
+    assert len(heads) == 1, f"migration heads {sorted(heads)}: add a merge revision"
+
+
+def test_an_empty_database_migrates_to_the_single_head_and_again_changes_nothing(make_db_url):
     database = Database(make_db_url())
     try:
         database.migrate()
         heads = set(ScriptDirectory.from_config(alembic_config(database.engine)).get_heads())
         with database.engine.connect() as conn:
             applied = set(conn.execute(text("SELECT version_num FROM alembic_version")).scalars())
-        assert applied == heads
+        assert applied == heads and len(heads) == 1
         assert {t.name for t in Base.metadata.sorted_tables} <= set(
             inspect(database.engine).get_table_names())
         database.migrate()
@@ -63,6 +69,26 @@ def test_the_pgvector_revision_downgrades_and_upgrades_again(database):
     database.migrate()
     columns = {c["name"] for c in inspect(database.engine).get_columns("embeddings")}
     assert "embedding" in columns
+
+
+PREVIOUS_HEADS = ("0007", "0008", "0010", "0011", "0017")
+
+
+def test_a_database_at_the_previous_heads_upgrades_to_the_merge_revision(make_db_url):
+    # Installations migrated before 0018 sit at five heads; the merge must take them to one.
+    database = Database(make_db_url(migrated=False))
+    try:
+        cfg = alembic_config(database.engine)
+        for head in PREVIOUS_HEADS:
+            command.upgrade(cfg, head)
+        with database.engine.connect() as conn:
+            before = set(conn.execute(text("SELECT version_num FROM alembic_version")).scalars())
+        assert before == set(PREVIOUS_HEADS)
+        database.migrate()
+        with database.engine.connect() as conn:
+            assert list(conn.execute(text("SELECT version_num FROM alembic_version")).scalars()) == ["0018"]
+    finally:
+        database.dispose()
 
 
 def test_a_lookup_with_a_nul_character_finds_nothing_instead_of_failing(db):

@@ -273,8 +273,11 @@ def alembic_config(engine: Engine) -> Config:
 
 
 def migrate(engine: Engine) -> None:
-    """Bring the schema to the newest revision (all heads); safe to call on every start."""
-    command.upgrade(alembic_config(engine), "heads")
+    """Bring the schema to the newest revision; safe to call on every start.
+
+    "head" (not "heads"): Alembic refuses it when the history has two heads, so a second head
+    landed by mistake fails every start and test instead of silently applying both branches."""
+    command.upgrade(alembic_config(engine), "head")
 
 
 class Database:
