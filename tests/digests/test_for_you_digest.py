@@ -10,8 +10,9 @@ import pytest
 from sqlalchemy.orm import Session
 
 from dailypapers.search.embedder import store_vectors
-from dailypapers.services import recommend, subscriptions, votes
-from dailypapers.services.subscriptions import SubscriptionError, manage_token, parse_preferences
+from dailypapers.services import recommend, subscription_preferences, votes
+from dailypapers.services.subscription_preferences import parse_preferences
+from dailypapers.services.subscriptions import SubscriptionError, manage_token
 from dailypapers.settings import Settings
 from tests.digests.helpers import DAY, PERIOD, deliveries, run
 from tests.digests.smtp_sink import SmtpSink
@@ -62,13 +63,13 @@ def test_for_you_is_a_members_choice(db: Session, settings: Settings) -> None:
     guest = make_subscription(db, email="guest@example.org")
     prefs = parse_preferences(cadence="daily", weekday=0, send_hour=8, timezone="UTC", num_papers=5,
                               topics="", kind="for_you")
-    saved = subscriptions.update_preferences(
+    saved = subscription_preferences.update_preferences(
         db=db, secret=settings.secret_key, token=manage_token(secret=settings.secret_key, subscription=member),
         preferences=prefs)
     db.commit()
-    assert saved.kind == "for_you" and subscriptions.preferences_of(saved).kind == "for_you"
+    assert saved.kind == "for_you" and subscription_preferences.preferences_of(saved).kind == "for_you"
     with pytest.raises(SubscriptionError):
-        subscriptions.update_preferences(
+        subscription_preferences.update_preferences(
             db=db, secret=settings.secret_key, token=manage_token(secret=settings.secret_key, subscription=guest),
             preferences=prefs)
     db.rollback()

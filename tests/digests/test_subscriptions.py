@@ -9,6 +9,7 @@ from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from dailypapers.services import subscription_preferences as preferences
 from dailypapers.services import subscriptions as subs
 from dailypapers.store.subscriptions import Subscription
 
@@ -123,13 +124,13 @@ def test_verified_member_address_is_active_at_once(db: Session) -> None:
 def test_preferences_are_validated_and_saved(db: Session) -> None:
     sub = subs.subscribe(db=db, email="ada@example.org").subscription
     token = subs.manage_token(secret=SECRET, subscription=sub)
-    prefs = subs.parse_preferences(cadence="weekly", weekday="4", send_hour="7",
+    prefs = preferences.parse_preferences(cadence="weekly", weekday="4", send_hour="7",
                                    timezone="Europe/Paris", num_papers="5",
                                    topics="diffusion models\n\n  Diffusion   Models \nretrieval")
     assert prefs.topics == ("diffusion models", "retrieval")
     sub.paused_at, sub.failure_count = dt.datetime(2025, 1, 1), 3
     db.commit()
-    saved = subs.update_preferences(db=db, secret=SECRET, token=token, preferences=prefs)
+    saved = preferences.update_preferences(db=db, secret=SECRET, token=token, preferences=prefs)
     assert (saved.cadence, saved.weekday, saved.send_hour, saved.timezone, saved.num_papers,
             saved.topics) == ("weekly", 4, 7, "Europe/Paris", 5, ["diffusion models", "retrieval"])
     assert saved.paused_at is None and saved.failure_count == 0
@@ -150,7 +151,7 @@ def test_bad_preferences_name_the_field(field: str, value: str, message: str) ->
            "num_papers": "10", "topics": ""}
     raw[field] = value
     with pytest.raises(subs.SubscriptionError, match=message):
-        subs.parse_preferences(**raw)
+        preferences.parse_preferences(**raw)
 
 
 def test_unsubscribe_by_mail_reads_the_token_from_the_subject(db: Session) -> None:

@@ -208,7 +208,7 @@ class Tools:
         def work(db: Session) -> schemas.ForYou:
             user_id = self.member(db=db, ctx=ctx, tool="for_you").id
             ranked = recommend.for_you(db=db, user_id=user_id, day=day, limit=limit,
-                                       model=self.settings.search_embedding_model)
+                                       model=self.settings.search_embedding_model, engine=self.engine)
             items = [schemas.ForYouPaper(**schemas.summary(item.card, base_url=self.base_url).model_dump(),
                                          reason=recommend.reason_text(item.reason),
                                          close_to=item.reason.paper_key, score=round(item.score, 6))

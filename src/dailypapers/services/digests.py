@@ -2,7 +2,10 @@
 
 A digest is the period's top trending papers — ranked by ``services.trending.trending``, the
 function behind the site's trending page, as of the send time (capped at the period's end) —
-then one section per topic: the topic's best new matches from the hybrid search service.
+then one section per topic: the topic's best new matches from the hybrid search service. A
+member's digest (trending or For you) also has a "From people and labs you follow" section: every
+paper new since the previous digest from the authors, organizations and saved searches they follow
+(``services/follow_news.py`` defines "new"), whatever any ranking says.
 Papers this subscriber was already sent are skipped everywhere; a digest with nothing left
 is not sent at all.
 
@@ -28,6 +31,8 @@ from dailypapers.mail.message import compose
 from dailypapers.search.engine import SearchEngine
 from dailypapers.services import recommend
 from dailypapers.services import topics as topic_search
+from dailypapers.services.follow_news import new_from_follows
+from dailypapers.services.follows import follows_of
 from dailypapers.services.papers import PaperCard
 from dailypapers.services.periods import Period, PeriodError, containing, parse_period
 from dailypapers.services.subscriptions import SubscriptionError, manage_token
@@ -44,6 +49,9 @@ TRENDING_POOL = 200
 TOPIC_PAPERS = 5
 #: Trending papers after the For you section of a "for_you" digest.
 TRENDING_AFTER_FOR_YOU = 5
+#: At most this many papers in the follows section (every new one, normally).
+FOLLOWED_PAPERS = 30
+FOLLOWS_TITLE = "From people and labs you follow"
 #: Characters of abstract shown per paper.
 ABSTRACT_CHARS = 280
 
@@ -108,12 +116,12 @@ def due_period(*, cadence: str, weekday: int, send_hour: int, timezone: str,
 
 @dataclass(frozen=True)
 class Section:
-    kind: str  # "for_you", "trending" or "topic"
+    kind: str  # "for_you", "follows", "trending" or "topic"
     title: str
     cards: list[PaperCard]
     # The Atom feed of a topic section (the no-email way to follow it).
     feed_url: str | None = None
-    # Why each paper of a For you section is there, by paper key.
+    # Why each paper of a For you or follows section is there, by paper key.
     reasons: dict[str, str] = field(default_factory=dict)
 
 
@@ -185,6 +193,7 @@ class DigestRun:
         self._trending: dict[str, list[PaperCard]] = {}
         self._topics: dict[tuple[str, str], list[PaperCard]] = {}
         self._history: dict[int, set[str]] = {}
+        self._last_sent: dict[int, dt.datetime] = {}
 
     def paper_url(self, card: PaperCard) -> str:
         return f"{self.base}/papers/{quote(card.key)}"
@@ -193,11 +202,13 @@ class DigestRun:
         """Load, in one query, the paper keys recently sent to these subscriptions."""
         since = self.now - dt.timedelta(days=HISTORY_DAYS)
         history: dict[int, set[str]] = {sid: set() for sid in subscription_ids}
-        rows = self.db.execute(select(Delivery.subscription_id, Delivery.paper_keys).where(
+        rows = self.db.execute(select(Delivery.subscription_id, Delivery.paper_keys, Delivery.sent_at).where(
             Delivery.subscription_id.in_(subscription_ids), Delivery.status == "sent",
             Delivery.sent_at >= since))
-        for sid, keys in rows:
+        for sid, keys, sent_at in rows:
             history[sid].update(keys or ())
+            if sent_at is not None and (sid not in self._last_sent or sent_at > self._last_sent[sid]):
+                self._last_sent[sid] = sent_at
         self._history.update(history)
 
     def sent_keys(self, subscription_id: int) -> set[str]:
@@ -212,24 +223,57 @@ class DigestRun:
             self._trending[period.key] = [card for card, _score in ranked]
         return self._trending[period.key]
 
+    @property
+    def engine(self) -> SearchEngine:
+        if self._engine is None:  # built on first use: runs without topics or searches never load it
+            self._engine = SearchEngine(self.settings)
+        return self._engine
+
     def topic_cards(self, query: str, period: DigestPeriod) -> list[PaperCard]:
         key = (" ".join(query.casefold().split()), period.key)
         if key not in self._topics:
-            if self._engine is None:  # built on first use: runs without topics never load it
-                self._engine = SearchEngine(self.settings)
             self._topics[key] = topic_search.new_matches(
-                db=self.db, engine=self._engine, query=query, as_of=min(self.now, period.end),
+                db=self.db, engine=self.engine, query=query, as_of=min(self.now, period.end),
                 limit=TOPIC_PAPERS * 4)
         return self._topics[key]
+
+    def since_last_digest(self, subscription: Subscription, period: DigestPeriod) -> dt.datetime:
+        """Where the follows section's window starts: one period before the previous digest sent
+        to the subscription (a paper featured late on that digest's day is not missed; papers it
+        sent are never sent again), else (a first digest) the period before this one."""
+        self.sent_keys(subscription.id)  # loads the history and the last sending
+        length = dt.timedelta(days=1 if period.cadence == "daily" else 7)
+        if subscription.id in self._last_sent:
+            return self._last_sent[subscription.id] - length
+        return period.end - 2 * length
+
+    def follows_section(self, subscription: Subscription, period: DigestPeriod,
+                        seen: set[str]) -> Section | None:
+        """The member's followed authors, organizations and saved searches: every paper new since
+        the last digest (``follow_news``), whatever For you's ranking says."""
+        assert subscription.user_id is not None
+        follows = follows_of(db=self.db, user_id=subscription.user_id)
+        if follows.empty:
+            return None
+        news = new_from_follows(db=self.db, engine=self.engine if follows.searches else None,
+                                follows=follows, since=self.since_last_digest(subscription, period),
+                                until=min(self.now, period.end), limit=FOLLOWED_PAPERS)
+        items = [item for item in news if item.card.key not in seen]
+        if not items:
+            return None
+        return Section("follows", FOLLOWS_TITLE, [item.card for item in items],
+                       reasons={item.card.key: item.reason for item in items})
 
     def for_you_section(self, subscription: Subscription, period: DigestPeriod,
                         seen: set[str]) -> Section | None:
         """The member's For you list as of the period's last day (per member: not shared)."""
         assert subscription.user_id is not None
         last_day = min(self.now, period.end - dt.timedelta(seconds=1)).date()
+        searches = follows_of(db=self.db, user_id=subscription.user_id).searches
         ranked = recommend.for_you(db=self.db, user_id=subscription.user_id, day=last_day,
                                    limit=min(recommend.MAX_LIMIT, subscription.num_papers + len(seen)),
-                                   model=self.settings.search_embedding_model)
+                                   model=self.settings.search_embedding_model,
+                                   engine=self.engine if searches else None)
         items = [item for item in ranked.items if item.card.key not in seen][:subscription.num_papers]
         if not items:
             return None
@@ -241,12 +285,20 @@ class DigestRun:
         seen = set(self.sent_keys(subscription.id))
         sections = []
         trending_count = subscription.num_papers
+        followed = None
+        if subscription.user_id is not None:
+            # First, so For you ranks what is left; shown after For you.
+            followed = self.follows_section(subscription, period, seen)
+            if followed is not None:
+                seen.update(c.key for c in followed.cards)
         if subscription.kind == "for_you" and subscription.user_id is not None:
             mine = self.for_you_section(subscription, period, seen)
             if mine is not None:
                 sections.append(mine)
                 seen.update(c.key for c in mine.cards)
                 trending_count = min(trending_count, TRENDING_AFTER_FOR_YOU)
+        if followed is not None:
+            sections.append(followed)
         top = [c for c in self.trending_cards(period) if c.key not in seen]
         top = top[:trending_count]
         seen.update(c.key for c in top)
@@ -264,7 +316,7 @@ class DigestRun:
         token = manage_token(secret=self.settings.secret_key, subscription=subscription)
         unsubscribe_url, mailto = unsubscribe_links(settings=self.settings, token=token)
         noun = "today's" if period.cadence == "daily" else "this week's"
-        what = "papers for you" if sections[0].kind == "for_you" else "trending papers"
+        what = "papers for you" if sections[0].kind in ("for_you", "follows") else "trending papers"
         return Digest(
             subscription=subscription, period=period,
             subject=f"{self.settings.site_name}: {noun} {what} · {period.title}",

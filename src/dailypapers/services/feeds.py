@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import html
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -51,8 +51,10 @@ def feed_updated(cards: Sequence[PaperCard]) -> dt.datetime:
     return max(times, default=_EPOCH).replace(tzinfo=None)
 
 
-def build_feed(*, info: FeedInfo, cards: Sequence[PaperCard], fmt: FeedFormat, base_url: str) -> bytes:
-    """The feed document (UTF-8 bytes) listing ``cards`` in the given order.
+def build_feed(*, info: FeedInfo, cards: Sequence[PaperCard], fmt: FeedFormat, base_url: str,
+               notes: Mapping[str, str] | None = None) -> bytes:
+    """The feed document (UTF-8 bytes) listing ``cards`` in the given order; ``notes`` (by paper
+    key: why the paper is there) open the entries' summaries.
 
     The feed's updated/lastBuildDate is the newest item time, not the clock, so the same data
     gives the same bytes (and the same ETag).
@@ -79,6 +81,8 @@ def build_feed(*, info: FeedInfo, cards: Sequence[PaperCard], fmt: FeedFormat, b
         entry.title(_xml_text(card.title))
         entry.link(href=url, rel="alternate", type="text/html")
         text = _xml_text(card.abstract) or _xml_text(card.title)
+        if notes and card.key in notes:
+            text = f"{_xml_text(notes[card.key])}. {text}"
         if fmt == "rss":
             # RSS readers render <description> as HTML: escape so an abstract shows as text.
             entry.description(html.escape(text, quote=False))

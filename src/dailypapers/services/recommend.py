@@ -3,9 +3,10 @@
 What the member kept (papers in their library and papers they upvoted, newest first) is their
 profile; papers they marked "not interested" are the negatives; the maths is
 ``search/recommend.py`` (a recency-weighted profile, a per-member classifier once there are enough
-kept papers, fused by reciprocal rank). Papers new from authors and organizations the member
-follows join as one more ranked list, so a member with follows but an empty library (cold start)
-gets those first; a member with neither gets the popular papers of the period with a request to
+kept papers, fused by reciprocal rank). Papers new from authors, organizations and saved searches
+the member follows (``follow_news``, within the candidates' span) join as one more ranked list,
+with the follow as their reason, so a member with follows but an empty library (cold start) gets
+those first; a member with neither gets the popular papers of the period with a request to
 keep a few (the "picks"), never an empty page.
 
 Candidates: the papers featured on ``day`` (or, without a day, up to the newest featured day) and
@@ -25,10 +26,12 @@ from sqlalchemy.orm import Session
 
 from dailypapers.search import recommend
 from dailypapers.search.fusion import reciprocal_rank_fusion
+from dailypapers.search.engine import SearchEngine
 from dailypapers.services.errors import NotFound
+from dailypapers.services.follow_news import new_from_follows
 from dailypapers.services.follows import follows_of
 from dailypapers.services.papers import PaperCard, load_cards, paper_key
-from dailypapers.store import DailyEntry, Dismissal, Embedding, Paper, PaperAuthor, PaperState, Upvote
+from dailypapers.store import DailyEntry, Dismissal, Embedding, Paper, PaperState, Upvote
 from dailypapers.store.base import utcnow
 from dailypapers.store.bulk import insert_if_absent
 
@@ -46,6 +49,8 @@ MAX_DISMISSED = 200
 BACKGROUND = 300
 DEFAULT_LIMIT = 30
 MAX_LIMIT = 100
+#: Papers new from follows considered per list (the newest).
+MAX_FOLLOWED = 500
 
 
 @dataclass(frozen=True)
@@ -71,7 +76,7 @@ class ForYou:
     day: dt.date | None  # the day the list is for (None: the catalog has no featured day)
     kept: int  # papers in the profile
     dismissed: int
-    follows: int  # authors and organizations followed
+    follows: int  # authors, organizations and saved searches followed
     cold: bool  # nothing kept: follows and popular papers only
     personalised_model: bool  # the per-member classifier took part
 
@@ -153,32 +158,28 @@ def _upvotes(db: Session, paper_ids: list[int]) -> dict[int, int]:
     return out
 
 
-def _followed(db: Session, user_id: int, candidates: list[int]) -> tuple[dict[int, str], int]:
-    """Candidates by a followed author or organization, with the name to show; and how many follows."""
+def _followed(db: Session, engine: SearchEngine | None, user_id: int, anchor: dt.date,
+              candidates: list[int]) -> tuple[dict[int, str], int]:
+    """Candidates new from a followed author, organization or saved search (``follow_news``: inside
+    the recent catalog), with the reason to show; and how many follows the member has."""
     follows = follows_of(db=db, user_id=user_id)
-    names: dict[int, str] = {}
-    if not candidates:
-        return names, len(follows.authors) + len(follows.orgs)
-    authors = {a.id: a.name for a in follows.authors}
-    orgs = {o.id: o.name for o in follows.orgs}
-    for start in range(0, len(candidates), 500):
-        part = candidates[start:start + 500]
-        if authors:
-            for pid, aid in db.execute(select(PaperAuthor.paper_id, PaperAuthor.author_id).where(
-                    PaperAuthor.paper_id.in_(part), PaperAuthor.author_id.in_(list(authors)))
-                    .order_by(PaperAuthor.paper_id, PaperAuthor.position)):
-                names.setdefault(pid, authors[aid])
-        if orgs:
-            for pid, oid in db.execute(select(DailyEntry.paper_id, DailyEntry.organization_id).where(
-                    DailyEntry.paper_id.in_(part), DailyEntry.organization_id.in_(list(orgs)))):
-                if oid is not None:
-                    names.setdefault(pid, orgs[oid])
-    return names, len(authors) + len(orgs)
+    count = len(follows.authors) + len(follows.orgs) + len(follows.searches)
+    if not candidates or follows.empty:
+        return {}, count
+    start = dt.datetime.combine(anchor - dt.timedelta(days=RECENT_DAYS), dt.time())
+    news = new_from_follows(db=db, engine=engine, follows=follows, since=start,
+                            until=dt.datetime.combine(anchor + dt.timedelta(days=1), dt.time()),
+                            limit=MAX_FOLLOWED)
+    wanted = set(candidates)
+    return {item.card.id: item.reason for item in news if item.card.id in wanted}, count
 
 
 def for_you(*, db: Session, user_id: int, day: dt.date | None = None, limit: int = DEFAULT_LIMIT,
-            model: str = DEFAULT_MODEL) -> ForYou:
-    """The member's "For you" list for ``day`` (default: the newest featured day), best first."""
+            model: str = DEFAULT_MODEL, engine: SearchEngine | None = None) -> ForYou:
+    """The member's "For you" list for ``day`` (default: the newest featured day), best first.
+
+    ``engine`` runs the member's followed saved searches; without it only followed authors and
+    organizations join."""
     limit = max(1, min(limit, MAX_LIMIT))
     anchor = _anchor(db, day)
     kept_ids = _kept(db, user_id)
@@ -186,7 +187,7 @@ def for_you(*, db: Session, user_id: int, day: dt.date | None = None, limit: int
     if anchor is None:
         return ForYou([], None, len(kept_ids), len(dismissed), 0, not kept_ids, False)
     candidates = _candidates(db, anchor, set(kept_ids) | set(dismissed))
-    followed, follow_count = _followed(db, user_id, candidates)
+    followed, follow_count = _followed(db, engine, user_id, anchor, candidates)
     background = _background(db, anchor, set(kept_ids) | set(dismissed)) if len(kept_ids) >= recommend.MIN_POSITIVES \
         else []
     vectors = _vectors(db, model, [*candidates, *kept_ids, *dismissed, *background])
@@ -227,7 +228,7 @@ def for_you(*, db: Session, user_id: int, day: dt.date | None = None, limit: int
 
 def _reason(pid: int, followed: dict[int, str], nearest: dict[int, int], titles: dict[int, PaperCard]) -> Reason:
     if pid in followed:
-        return Reason("follow", f"New from {followed[pid]}, whom you follow")
+        return Reason("follow", followed[pid])
     if pid in nearest and nearest[pid] in titles:
         card = titles[nearest[pid]]
         return Reason("library", "Close to", card.key, card.title)

@@ -20,7 +20,8 @@ from dailypapers.services.search import SearchFilters, SearchRequest, search_pap
 from dailypapers.services.daily import latest_day
 from dailypapers.services.feeds import FeedInfo, build_feed, feed_updated
 from dailypapers.services.papers import PaperCard
-from dailypapers.services.subscriptions import MAX_TOPIC, SubscriptionError, parse_topics
+from dailypapers.services.subscription_preferences import MAX_TOPIC, parse_topics
+from dailypapers.services.subscriptions import SubscriptionError
 from dailypapers.services.trending import WINDOW_DAYS, trending_clock
 from dailypapers.settings import Settings
 from dailypapers.store.base import utcnow

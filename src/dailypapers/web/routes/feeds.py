@@ -5,6 +5,7 @@ Every feed exists as ``.rss`` and ``.atom``; pages link theirs with ``<link rel=
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Request
@@ -35,13 +36,14 @@ def _format(fmt: str) -> FeedFormat:
 
 
 def feed_response(request: Request, *, title: str, description: str, page_path: str,
-                  cards: list[PaperCard], fmt: FeedFormat) -> Response:
+                  cards: list[PaperCard], fmt: FeedFormat,
+                  notes: Mapping[str, str] | None = None) -> Response:
     """Build and send a feed; shared with the search feed so every feed looks alike."""
     base = request.app.state.settings.base_url.rstrip("/")
     info = FeedInfo(title=title, description=description, page_url=f"{base}{page_path}",
                     self_url=f"{base}{request.url.path}"
                     + (f"?{request.url.query}" if request.url.query else ""))
-    return body(request, build_feed(info=info, cards=cards, fmt=fmt, base_url=base), MEDIA_TYPES[fmt],
+    return body(request, build_feed(info=info, cards=cards, fmt=fmt, base_url=base, notes=notes), MEDIA_TYPES[fmt],
                 last_modified=feed_updated(cards))
 
 

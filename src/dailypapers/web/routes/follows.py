@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from dailypapers.services import feed_tokens, follows, ratelimits
 from dailypapers.services.follows import FollowKind
-from dailypapers.services.member_feed import member_feed_cards
+from dailypapers.services.member_feed import member_feed as private_feed
 from dailypapers.web import inplace
 from dailypapers.web.auth import CSRF, CurrentUser, Viewed, limit_by_user
 from dailypapers.web.deps import get_db
@@ -83,9 +83,10 @@ def member_feed(request: Request, token: str, fmt: str, db: DB, viewer: Viewed) 
     user_id = feed_tokens.user_for_feed_token(db=db, token=token)
     if user_id is None:
         raise HTTPException(404, "no such feed (its address may have been revoked)")
-    cards = member_feed_cards(db=db, engine=request.app.state.search, user_id=user_id)
+    feed = private_feed(db=db, engine=request.app.state.search, user_id=user_id)
     site = request.app.state.settings.site_name
     return private(feed_response(request, title=f"{site}: what you follow",
                                  description="New papers of the authors, organizations and searches "
-                                             "you follow.", page_path="/library", cards=cards,
+                                             "you follow.", page_path="/library", cards=feed.cards,
+                                 notes=feed.reasons,
                                  fmt="rss" if fmt == "rss" else "atom"))

@@ -34,7 +34,8 @@ def for_you_page(request: Request, user: CurrentUser, viewer: Viewed, db: DB,
     except ValueError as exc:
         raise HTTPException(400, "day must look like 2025-11-20") from exc
     result = recommend.for_you(db=db, user_id=user.id, day=when, limit=PAGE_SIZE,
-                               model=request.app.state.settings.search_embedding_model)
+                               model=request.app.state.settings.search_embedding_model,
+                               engine=request.app.state.search)
     viewer.preload_votes(db=db, paper_ids=[item.card.id for item in result.items])
     db.close()  # the context is plain data: the connection goes back before rendering
     return render(request, "for_you.html", {"result": result, "section": "foryou"},

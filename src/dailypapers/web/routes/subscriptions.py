@@ -15,6 +15,7 @@ from jinja2 import Environment
 from sqlalchemy.orm import Session
 
 from dailypapers.mail import session_from_settings
+from dailypapers.services import subscription_preferences as prefs_of
 from dailypapers.services import subscriptions as subs
 from dailypapers.services import topics
 from dailypapers.services.digests import mail_templates
@@ -143,14 +144,14 @@ def _timezone_groups() -> list[tuple[str, list[str]]]:
 
 def _manage(request: Request, sub: Any, token: str, *, prefs: Any = None, notice: str = "",
             error: str = "", status: int = 200) -> Response:
-    prefs = prefs or subs.preferences_of(sub)
+    prefs = prefs or prefs_of.preferences_of(sub)
     base = _settings(request).base_url
     return _render(request, "subscription_manage.html", {
         "email": sub.email, "status": sub.status, "token": token, "prefs": prefs,
         "member": sub.user_id is not None,
         "notice": notice, "error": error, "weekdays": WEEKDAYS,
         "timezone_groups": _timezone_groups(),
-        "max_papers": subs.MAX_PAPERS, "max_topics": subs.MAX_TOPICS,
+        "max_papers": prefs_of.MAX_PAPERS, "max_topics": prefs_of.MAX_TOPICS,
         "feeds": [(t, topics.feed_url(base=base, query=t)) for t in prefs.topics],
     }, status)
 
@@ -181,11 +182,11 @@ def manage_submit(request: Request, db: DB,
     except subs.TokenError as exc:
         return _link_error(request, exc)
     try:
-        prefs = subs.parse_preferences(cadence=cadence, weekday=weekday, send_hour=send_hour,
+        prefs = prefs_of.parse_preferences(cadence=cadence, weekday=weekday, send_hour=send_hour,
                                        timezone=timezone, num_papers=num_papers,
                                        topics=topics_text, kind=kind)
         with db.begin():
-            sub = subs.update_preferences(db=db, secret=secret, token=token, preferences=prefs)
+            sub = prefs_of.update_preferences(db=db, secret=secret, token=token, preferences=prefs)
     except subs.SubscriptionError as exc:
         return _manage(request, sub, token, error=exc.message, status=400)
     return _manage(request, sub, token, notice="Saved.")
