@@ -35,3 +35,11 @@ def test_small_helpers():
 
     assert long_date(dt.date(2025, 5, 10)) == "May 10, 2025" and long_date(None) == ""
     assert plural(1, "author") == "1 author" and plural(13, "author") == "13 authors"
+
+
+def test_plain_text_without_a_dollar_is_returned_as_is():
+    from dailypapers.web.formatting import strip_math
+
+    text = "Attention {is} all you need \\alpha, 50% of it"
+    assert strip_math(text) is text
+    assert strip_math("Cost $O(n^2)$ in time") != "Cost $O(n^2)$ in time"

@@ -109,6 +109,8 @@ def strip_math(text: str | None) -> str:
     """Plain-text version of ``readable_math`` (for <title>, feeds and alt text)."""
     if not text:
         return ""
+    if "$" not in text:  # every match needs a "$": most titles and abstracts skip the regex scan
+        return text
     def plain(match: re.Match[str]) -> str:
         tex = _plain(match.group("display") or match.group("inline"))
         return _symbols(tex).replace("{", "").replace("}", "")
