@@ -3,6 +3,10 @@ and without a running lifespan it answers 503, not a crash."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 from fastapi.testclient import TestClient
 
 from dailypapers.settings import Settings
@@ -23,3 +27,19 @@ def test_each_run_of_the_lifespan_serves_mcp(settings: Settings, database: Datab
             assert client.get("/mcp").status_code == 405
     stopped = TestClient(app).post("/mcp", json=LIST_TOOLS, headers=HEADERS)
     assert stopped.status_code == 503 and stopped.json() == {"error": "the MCP endpoint is not running"}
+
+
+def test_building_the_app_does_not_import_the_mcp_sdk(settings: Settings):
+    # The SDK costs each web worker ~0.4 s of CPU and ~20 MB at start; /mcp imports it on first use.
+    # A fresh interpreter, since this one has imported it already for the other tests.
+    script = (
+        "import sys\n"
+        "from dailypapers.settings import Settings\n"
+        "from dailypapers.web.app import create_app\n"
+        "create_app(Settings())\n"
+        "print(sorted(m for m in sys.modules if m == 'mcp' or m.startswith(('mcp.', 'mcp_types'))))\n")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path),
+           "DAILYPAPERS_DATABASE_URL": settings.database_url, "DAILYPAPERS_DATA_DIR": str(settings.data_dir)}
+    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
