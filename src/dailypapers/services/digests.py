@@ -32,7 +32,7 @@ from dailypapers.search.engine import SearchEngine
 from dailypapers.services import recommend
 from dailypapers.services import topics as topic_search
 from dailypapers.services.follow_news import new_from_follows
-from dailypapers.services.follows import follows_of
+from dailypapers.services.follows import Follows, follows_of
 from dailypapers.services.papers import PaperCard
 from dailypapers.services.periods import Period, PeriodError, containing, parse_period
 from dailypapers.services.subscriptions import SubscriptionError, manage_token
@@ -247,12 +247,10 @@ class DigestRun:
             return self._last_sent[subscription.id] - length
         return period.end - 2 * length
 
-    def follows_section(self, subscription: Subscription, period: DigestPeriod,
+    def follows_section(self, subscription: Subscription, period: DigestPeriod, follows: Follows,
                         seen: set[str]) -> Section | None:
         """The member's followed authors, organizations and saved searches: every paper new since
         the last digest (``follow_news``), whatever For you's ranking says."""
-        assert subscription.user_id is not None
-        follows = follows_of(db=self.db, user_id=subscription.user_id)
         if follows.empty:
             return None
         news = new_from_follows(db=self.db, engine=self.engine if follows.searches else None,
@@ -264,16 +262,15 @@ class DigestRun:
         return Section("follows", FOLLOWS_TITLE, [item.card for item in items],
                        reasons={item.card.key: item.reason for item in items})
 
-    def for_you_section(self, subscription: Subscription, period: DigestPeriod,
+    def for_you_section(self, subscription: Subscription, period: DigestPeriod, follows: Follows,
                         seen: set[str]) -> Section | None:
         """The member's For you list as of the period's last day (per member: not shared)."""
         assert subscription.user_id is not None
         last_day = min(self.now, period.end - dt.timedelta(seconds=1)).date()
-        searches = follows_of(db=self.db, user_id=subscription.user_id).searches
         ranked = recommend.for_you(db=self.db, user_id=subscription.user_id, day=last_day,
                                    limit=min(recommend.MAX_LIMIT, subscription.num_papers + len(seen)),
                                    model=self.settings.search_embedding_model,
-                                   engine=self.engine if searches else None)
+                                   engine=self.engine if follows.searches else None)
         items = [item for item in ranked.items if item.card.key not in seen][:subscription.num_papers]
         if not items:
             return None
@@ -286,13 +283,15 @@ class DigestRun:
         sections = []
         trending_count = subscription.num_papers
         followed = None
-        if subscription.user_id is not None:
+        # Read once: the follows section and For you's saved searches both come from them.
+        follows = follows_of(db=self.db, user_id=subscription.user_id) if subscription.user_id is not None else None
+        if follows is not None:
             # First, so For you ranks what is left; shown after For you.
-            followed = self.follows_section(subscription, period, seen)
+            followed = self.follows_section(subscription, period, follows, seen)
             if followed is not None:
                 seen.update(c.key for c in followed.cards)
-        if subscription.kind == "for_you" and subscription.user_id is not None:
-            mine = self.for_you_section(subscription, period, seen)
+        if subscription.kind == "for_you" and follows is not None:
+            mine = self.for_you_section(subscription, period, follows, seen)
             if mine is not None:
                 sections.append(mine)
                 seen.update(c.key for c in mine.cards)
