@@ -5,6 +5,10 @@ The index is fed from the ``papers`` table and kept in step by a watermark: the 
 indexes every paper changed since then, so a change is searchable as soon as its transaction has
 committed, whichever process committed it. ``rebuild`` re-reads everything from the database.
 
+The state also names the catalog the index was built from (``store.catalog_identity``): when the
+database is another one (deleted and created again at the same URL, say), ``catch_up`` drops
+every document and indexes the new database from the start, as it does for an empty index.
+
 Several processes (web workers, the CLI) share one index directory. tantivy allows one writer
 at a time, so writers are taken briefly and retried while another process holds the lock.
 """
@@ -31,6 +35,7 @@ from dailypapers.search.analysis import NAMES, STOPWORDS, TEXT, Analyzers
 from dailypapers.search.documents import PaperText, iter_papers
 from dailypapers.search.query import ParsedQuery
 from dailypapers.store import Paper
+from dailypapers.store.catalog_identity import catalog_id_column
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +69,7 @@ class KeywordIndex:
         self._write_lock = threading.Lock()
         self._state_stamp: tuple[int, int] | None = None
         self.watermark: dt.datetime | None = None
+        self.catalog: str | None = None
         self._open()
 
     # -- opening and state -------------------------------------------------------------------
@@ -94,6 +100,8 @@ class KeywordIndex:
     def _apply_state(self, state: dict[str, object]) -> None:
         mark = state.get("watermark")
         self.watermark = dt.datetime.fromisoformat(mark) if isinstance(mark, str) else None
+        catalog = state.get("catalog")
+        self.catalog = catalog if isinstance(catalog, str) else None
         self._state_stamp = self._stamp()
 
     def _stamp(self) -> tuple[int, int] | None:
@@ -103,9 +111,9 @@ class KeywordIndex:
             return None
         return (st.st_mtime_ns, st.st_ino)
 
-    def _write_state(self, watermark: dt.datetime | None) -> None:
+    def _write_state(self, watermark: dt.datetime | None, catalog: str | None) -> None:
         tmp = self.path / (STATE_FILE + f".{os.getpid()}.tmp")
-        tmp.write_text(json.dumps({"schema": SCHEMA_VERSION,
+        tmp.write_text(json.dumps({"schema": SCHEMA_VERSION, "catalog": catalog,
                                    "watermark": watermark.isoformat() if watermark else None}))
         os.replace(tmp, self._state_path())
         self._apply_state(self._read_state())
@@ -151,12 +159,12 @@ class KeywordIndex:
         is indexed now and the next call tries again: queries pass a short ``wait``.
         """
         self.refresh_reader()
-        newest = db.scalar(select(func.max(Paper.modified_at)))
-        if newest is None or (self.watermark is not None and newest <= self.watermark):
+        newest, catalog = db.execute(select(func.max(Paper.modified_at), catalog_id_column())).one()
+        if self._current(newest, catalog):
             return 0
         with self._write_lock:
             self.refresh_reader()  # another thread or process may have done it meanwhile
-            if self.watermark is not None and newest <= self.watermark:
+            if self._current(newest, catalog):
                 return 0
             try:
                 writer = self._writer(wait=wait)
@@ -164,26 +172,40 @@ class KeywordIndex:
                 log.warning("keyword index is locked by another writer; searching without the "
                             "newest changes for now")
                 return 0
-            since = self.watermark - MARGIN if self.watermark is not None else None
-            count, mark = 0, self.watermark
+            same = catalog == self.catalog
+            if not same:
+                log.info("keyword index was built from another database (catalog %s, this one is "
+                         "%s): indexing this one from the start", self.catalog, catalog)
+            since = self.watermark - MARGIN if same and self.watermark is not None else None
+            count, mark = 0, self.watermark if same else None
             try:
+                if not same:
+                    writer.delete_all_documents()
                 for batch in iter_papers(db, since=since):
                     count += self._add(writer, batch, replace=True)
                     mark = max(mark or batch[-1].modified_at, batch[-1].modified_at)
                 writer.commit()
             finally:
                 writer.wait_merging_threads()
-            self._write_state(mark)
+            self._write_state(mark, catalog)
             self.index.reload()
             return count
 
+    def _current(self, newest: dt.datetime | None, catalog: str | None) -> bool:
+        """Whether the index holds everything of this catalog up to ``newest``."""
+        if catalog != self.catalog:
+            return False
+        return newest is None or (self.watermark is not None and newest <= self.watermark)
+
     def rebuild(self, db: Session, *, progress: Callable[[int], None] | None = None) -> int:
         """Replace the whole index with what the database holds now (one commit at the end)."""
-        return self.rebuild_from(iter_papers(db), progress=progress)
+        catalog = db.scalar(select(catalog_id_column()))
+        return self.rebuild_from(iter_papers(db), progress=progress, catalog=catalog)
 
     def rebuild_from(self, batches: Iterable[list[PaperText]], *,
-                     progress: Callable[[int], None] | None = None) -> int:
-        """Replace the whole index with these documents; the watermark becomes their newest change."""
+                     progress: Callable[[int], None] | None = None, catalog: str | None = None) -> int:
+        """Replace the whole index with these documents; the watermark becomes their newest change
+        and ``catalog`` the id of the database they come from."""
         with self._write_lock:
             writer = self._writer(heap=256_000_000, threads=2)
             count, mark = 0, None
@@ -197,7 +219,7 @@ class KeywordIndex:
                 writer.commit()
             finally:
                 writer.wait_merging_threads()
-            self._write_state(mark)
+            self._write_state(mark, catalog)
             self.index.reload()
             return count
 

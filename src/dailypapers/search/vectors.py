@@ -14,7 +14,9 @@ The table is the truth: ``sync`` asks for the newest ``created_at`` of the model
 ``max``) and adds every vector written since the index's watermark before a query is answered.
 A changed vector is appended (to its nearest partition) and its old position hidden; deleted
 papers drop out when results are loaded from the database. ``rebuild`` starts again from the
-table (and partitions again: a graph that grew tenfold since is best rebuilt).
+table (and partitions again: a graph that grew tenfold since is best rebuilt). ``params.json``
+names the catalog the index was built from (``store.catalog_identity``): an index of another
+database (one deleted and created again at the same URL) is not loaded but built again.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from dailypapers.store import Embedding
+from dailypapers.store.catalog_identity import catalog_id_column
 
 log = logging.getLogger(__name__)
 
@@ -166,6 +169,7 @@ class VectorIndex:
         self.watermark: dt.datetime | None = None
         self._base_watermark: dt.datetime | None = None
         self._delta_stamps: dict[int, dt.datetime] = {}
+        self.catalog: str | None = None
 
     @property
     def count(self) -> int:
@@ -186,21 +190,28 @@ class VectorIndex:
     def load(self) -> bool:
         """Load the saved index (without the database); False when there is none for this model."""
         with self._lock:
-            return self._load()
+            return self._load(catalog=None, any_catalog=True)
 
     # -- keeping in step ---------------------------------------------------------------------
 
-    def _newest(self, db: Session) -> dt.datetime | None:
-        return db.scalar(select(func.max(Embedding.created_at)).where(Embedding.model == self.model))
+    def _newest(self, db: Session) -> tuple[dt.datetime | None, str | None]:
+        """The newest ``created_at`` of the model and the catalog's id, in one round trip."""
+        newest = (select(func.max(Embedding.created_at)).where(Embedding.model == self.model)
+                  .scalar_subquery())
+        row = db.execute(select(newest, catalog_id_column())).one()
+        return row[0], row[1]
 
     def sync(self, db: Session) -> int:
         """Load or catch up; returns how many vectors were added. Cheap when nothing changed."""
-        newest = self._newest(db)
-        if self._store is not None and newest == self.watermark:
+        newest, catalog = self._newest(db)
+        if self._store is not None and catalog == self.catalog and newest == self.watermark:
             return 0
         with self._lock:
-            if self._store is None and not self._load():
-                return self._build(db, newest)
+            if self._store is not None and catalog != self.catalog:
+                log.info("vector index was built from another database; building it again")
+                return self._build(db, newest, catalog)
+            if self._store is None and not self._load(catalog=catalog):
+                return self._build(db, newest, catalog)
             if newest is None or newest == self.watermark:
                 return 0
             return self._catch_up(db, newest)
@@ -255,17 +266,19 @@ class VectorIndex:
         self._store.add(np.asarray(pids, dtype=np.int64), np.ascontiguousarray(matrix))
         return len(pids)
 
-    def _build(self, db: Session, newest: dt.datetime | None, *,
+    def _build(self, db: Session, newest: dt.datetime | None, catalog: str | None, *,
                progress: Callable[[int], None] | None = None) -> int:
         total = db.scalar(select(func.count()).select_from(Embedding).where(Embedding.model == self.model)) or 0
         batches = ((pids, matrix) for pids, _stamps, matrix in self._rows(db, None))
-        return self.build_from(batches, total=total, watermark=newest, progress=progress)
+        return self.build_from(batches, total=total, watermark=newest, progress=progress, catalog=catalog)
 
     def build_from(self, batches: Iterable[tuple[list[int], np.ndarray]], *, total: int,
-                   watermark: dt.datetime | None, progress: Callable[[int], None] | None = None) -> int:
+                   watermark: dt.datetime | None, progress: Callable[[int], None] | None = None,
+                   catalog: str | None = None) -> int:
         """Replace the index with these ``(paper_ids, vectors)`` batches and persist it.
 
-        ``total`` decides exact search or IVF; ``watermark`` is the newest ``created_at`` they cover.
+        ``total`` decides exact search or IVF; ``watermark`` is the newest ``created_at`` they cover;
+        ``catalog`` the id of the database they come from.
         """
         self._store, self._position, self._stale, self._delta_stamps = None, {}, set(), {}
         added = 0
@@ -279,6 +292,7 @@ class VectorIndex:
         if self._store is not None:
             self._store.finish()
         self.watermark = self._base_watermark = watermark
+        self.catalog = catalog
         if self._store is not None:
             self._save()
         return added
@@ -286,7 +300,7 @@ class VectorIndex:
     def rebuild(self, db: Session, *, progress: Callable[[int], None] | None = None) -> int:
         """Build from the table again and persist; returns the number of vectors."""
         with self._lock:
-            return self._build(db, self._newest(db), progress=progress)
+            return self._build(db, *self._newest(db), progress=progress)
 
     # -- persistence ---------------------------------------------------------------------------
 
@@ -306,17 +320,23 @@ class VectorIndex:
             np.save(tmp / "vectors.npy", store.matrix[: store.size], allow_pickle=False)
         (tmp / "params.json").write_text(json.dumps({
             "version": INDEX_VERSION, "model": self.model, "dim": store.dim, "size": store.size,
-            "kind": self.kind, "watermark": self.watermark.isoformat() if self.watermark else None}))
+            "kind": self.kind, "catalog": self.catalog,
+            "watermark": self.watermark.isoformat() if self.watermark else None}))
         old = self.path.with_name(self.path.name + f".old{os.getpid()}")
         if self.path.exists():
             os.replace(self.path, old)
         os.replace(tmp, self.path)
         shutil.rmtree(old, ignore_errors=True)
 
-    def _load(self) -> bool:
+    def _load(self, *, catalog: str | None, any_catalog: bool = False) -> bool:
+        """Read the saved index if it is of this model and (unless ``any_catalog``) of ``catalog``."""
         try:
             params = json.loads((self.path / "params.json").read_text())
             if params.get("version") != INDEX_VERSION or params.get("model") != self.model:
+                return False
+            if not any_catalog and params.get("catalog") != catalog:
+                log.info("vector index at %s was built from another database; building it again",
+                         self.path)
                 return False
             ids = np.load(self.path / "ids.npy", allow_pickle=False)
             stale = np.load(self.path / "stale.npy", allow_pickle=False)
@@ -335,6 +355,7 @@ class VectorIndex:
         self._stale = {int(s) for s in stale}
         self._position = {int(pid): pos for pos, pid in enumerate(ids) if pos not in self._stale}
         self._delta_stamps = {}
+        self.catalog = params.get("catalog")
         mark = params.get("watermark")
         self.watermark = self._base_watermark = dt.datetime.fromisoformat(mark) if mark else None
         return True

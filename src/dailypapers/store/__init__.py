@@ -16,9 +16,11 @@ from dailypapers.store.sync_state import SyncState
 from dailypapers.store.pending import PendingSubmission
 from dailypapers.store.library import Collection, CollectionItem, FeedToken, Follow, PaperState
 from dailypapers.store.dismissals import Dismissal
+from dailypapers.store.catalog_identity import CatalogIdentity
 
 __all__ = ["Base", "Author", "DailyEntry", "Embedding", "SentenceEmbedding", "Organization", "Paper",
            "PaperAuthor",
            "ApiToken", "Comment", "Invitation", "LoginSession", "Membership", "PasswordReset",
            "RateLimit", "Role", "Upvote", "User", "Subscription", "Delivery", "SyncState",
-           "PendingSubmission", "Collection", "CollectionItem", "FeedToken", "Follow", "PaperState", "Dismissal"]
+           "PendingSubmission", "Collection", "CollectionItem", "FeedToken", "Follow", "PaperState", "Dismissal",
+           "CatalogIdentity"]
