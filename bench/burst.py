@@ -32,12 +32,10 @@ import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -50,49 +48,31 @@ from sqlalchemy import func, select  # noqa: E402
 
 from dailypapers.services import sessions  # noqa: E402
 from dailypapers.services.accounts import HASHER  # noqa: E402
-from dailypapers.services.catalog import import_records  # noqa: E402
+from dailypapers.services.catalog_import import import_records  # noqa: E402
 from dailypapers.sources.records import PaperRecord  # noqa: E402
-from dailypapers.store import Comment, DailyEntry, Paper, Subscription, Upvote, User  # noqa: E402
+from dailypapers.store import DailyEntry, Paper, User  # noqa: E402
 from dailypapers.store.db import Database  # noqa: E402
 from dailypapers.web.auth import COOKIE, csrf_for  # noqa: E402
 
+sys.path.insert(0, str(ROOT / "bench"))
+from burst_checks import (  # noqa: E402
+    RECORDED_IDS,
+    Member,
+    Outcome,
+    Targets,
+    read_until_stdin_closes,
+    comment_body,
+    percentile,
+    readers_running,
+    verify,
+)
+
 MODES = ("upvote", "comment", "subscribe", "submit")
 ALL_MODES = (*MODES, "mixed")
-#: Papers only the recorded-arXiv server knows (tests/fixtures/arxiv): submissions race for them.
-RECORDED_IDS = ("1605.08386", "astro-ph/0601001")
 # shared/ sits beside the checkout (../shared); a git worktree elsewhere passes --dataset.
 HF_JSONL = ROOT.parent / "shared" / "data" / "hf_daily_papers.jsonl"
 RESULTS = ROOT / "bench" / "results"
 PASSWORD = "burst-member-password"
-
-
-@dataclass(frozen=True)
-class Member:
-    index: int
-    user_id: int
-    username: str
-    email: str
-    token: str
-    csrf: str
-
-
-@dataclass
-class Outcome:
-    member: Member
-    action: str
-    target: str
-    status: int  # 0: no answer within the client time-out
-    ms: float
-
-
-@dataclass
-class Targets:
-    """What the burst writes to: one featured paper, and papers to submit."""
-
-    paper_key: str
-    paper_id: int
-    catalog_ids: list[str]  # arXiv ids in the catalog, not featured yet (one per submitter)
-    days: list[str] = field(default_factory=list)  # day pages the readers load
 
 
 def make_members(database: Database, *, secret: str, count: int, prefix: str,
@@ -159,10 +139,6 @@ def _submit_ref(ordinal: int, targets: Targets) -> str:
     return RECORDED_IDS[ordinal // 2 % len(RECORDED_IDS)]
 
 
-def comment_body(run: str, member: Member) -> str:
-    return f"burst {run}: a comment from member {member.index}"
-
-
 async def _act(client: httpx.AsyncClient, member: Member, action: str, ordinal: int,
                targets: Targets, run: str, start: asyncio.Event) -> Outcome:
     headers = {"Cookie": f"{COOKIE}={member.token}"}
@@ -187,11 +163,6 @@ async def _act(client: httpx.AsyncClient, member: Member, action: str, ordinal: 
     return Outcome(member, action, target, status, (time.perf_counter() - began) * 1000)
 
 
-def accepted(outcome: Outcome) -> bool:
-    """Whether the site said the write was done: forms redirect (303); subscribing answers 200."""
-    return outcome.status == (200 if outcome.action == "subscribe" else 303)
-
-
 async def _burst(base_url: str, work: list[tuple[Member, str, int]], targets: Targets, run: str,
                  timeout: float) -> list[Outcome]:
     limits = httpx.Limits(max_connections=len(work) + 10, max_keepalive_connections=len(work) + 10)
@@ -202,123 +173,6 @@ async def _burst(base_url: str, work: list[tuple[Member, str, int]], targets: Ta
         await asyncio.sleep(0.2)  # every request built and waiting: then all go at once
         start.set()
         return list(await asyncio.gather(*tasks))
-
-
-def _read_until_stdin_closes(base_url: str, paths: list[str], readers: int) -> None:
-    """The readers' process (``burst.py --readers``): anonymous readers load ``paths`` until
-    standard input closes, then print [wall-clock start, ms, status] per request as JSON."""
-    stop = threading.Event()
-
-    def watch_stdin() -> None:
-        sys.stdin.read()
-        stop.set()
-
-    async def read(i: int, out: list[tuple[float, float, int]]) -> None:
-        async with httpx.AsyncClient(base_url=base_url, timeout=60) as client:
-            n = i
-            while not stop.is_set():
-                path = paths[n % len(paths)]
-                n += 1
-                began, wall = time.perf_counter(), time.time()
-                try:
-                    status = (await client.get(path)).status_code
-                except httpx.TimeoutException:
-                    status = 0
-                out.append((wall, (time.perf_counter() - began) * 1000, status))
-
-    async def main() -> list[tuple[float, float, int]]:
-        out: list[tuple[float, float, int]] = []
-        await asyncio.gather(*(read(i, out) for i in range(readers)))
-        return out
-
-    threading.Thread(target=watch_stdin, daemon=True).start()
-    print(json.dumps(asyncio.run(main())), flush=True)
-
-
-@contextmanager
-def readers_running(base_url: str, paths: list[str], readers: int) -> Iterator[list[tuple[float, float, int]]]:
-    """Readers (a process of their own, so the writers' client does not slow them) load
-    ``paths`` in a loop until the block ends; the list then holds (wall-clock start, ms, status)
-    per request."""
-    proc = subprocess.Popen(
-        [sys.executable, str(Path(__file__).resolve()), "--readers-for", base_url,
-         "--readers", str(readers), *paths],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-    results: list[tuple[float, float, int]] = []
-    try:
-        # The pages rendered (and cached) once before the burst: the readers' figures are those
-        # of a site that was serving them already, not of a cold start.
-        for path in paths:
-            httpx.get(base_url + path, timeout=120).raise_for_status()
-        time.sleep(1.0)
-        yield results
-    finally:
-        out, _ = proc.communicate("", timeout=120)
-        results.extend(tuple(row) for row in json.loads(out))  # type: ignore[misc]
-
-
-def percentile(values: list[float], q: float) -> float | None:
-    if not values:
-        return None
-    ordered = sorted(values)
-    return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))], 1)
-
-
-def verify(database: Database, outcomes: list[Outcome], targets: Targets, run: str,
-           before: dict[str, int]) -> dict[str, Any]:
-    """Each accepted write exactly once in the database, nothing that was not accepted, and the
-    counters moved by exactly the accepted writes."""
-    found: dict[str, list[int]] = {"upvote": [], "comment": [], "subscribe": [], "submit": []}
-    problems: list[str] = []
-    with database.session() as db:
-        for o in outcomes:
-            m = o.member
-            if o.action == "upvote":
-                n = db.scalar(select(func.count()).select_from(Upvote).where(
-                    Upvote.user_id == m.user_id, Upvote.paper_id == targets.paper_id))
-            elif o.action == "comment":
-                n = db.scalar(select(func.count()).select_from(Comment).where(
-                    Comment.user_id == m.user_id, Comment.body == comment_body(run, m)))
-            elif o.action == "subscribe":
-                n = db.scalar(select(func.count()).select_from(Subscription).where(
-                    Subscription.email_key == m.email.casefold(), Subscription.user_id == m.user_id))
-            else:
-                n = db.scalar(select(func.count()).select_from(DailyEntry).join(
-                    Paper, Paper.id == DailyEntry.paper_id).where(
-                    Paper.arxiv_id == o.target, DailyEntry.submitter_user_id == m.user_id))
-            found[o.action].append(n or 0)
-            want = 1 if accepted(o) else 0
-            if (n or 0) != want:
-                problems.append(f"member {m.index} {o.action} {o.target}: answered {o.status}, "
-                                f"found {n} time(s)")
-        paper = db.get(Paper, targets.paper_id)
-        assert paper is not None
-        votes = sum(accepted(o) for o in outcomes if o.action == "upvote")
-        comments = sum(accepted(o) for o in outcomes if o.action == "comment")
-        if paper.upvotes != before["upvotes"] + votes:
-            problems.append(f"paper upvotes {paper.upvotes} != {before['upvotes']} + {votes}")
-        if paper.num_comments != before["num_comments"] + comments:
-            problems.append(f"paper comments {paper.num_comments} != {before['num_comments']} + {comments}")
-        for ref in RECORDED_IDS:
-            entries = db.scalar(select(func.count()).select_from(DailyEntry).join(
-                Paper, Paper.id == DailyEntry.paper_id).where(Paper.arxiv_id == ref))
-            raced = [o for o in outcomes if o.action == "submit" and o.target == ref]
-            if raced and entries != 1:
-                problems.append(f"{ref}: {entries} daily entries after the race (want 1)")
-    acc = [o for o in outcomes if accepted(o)]
-    lost = sum(1 for o, n in _pairs(outcomes, found) if accepted(o) and n == 0)
-    doubled = sum(1 for _, n in _pairs(outcomes, found) if n > 1)
-    stray = sum(1 for o, n in _pairs(outcomes, found) if not accepted(o) and n > 0)
-    return {"accepted": len(acc), "accepted_found_once": len(acc) - lost - sum(
-        1 for o, n in _pairs(outcomes, found) if accepted(o) and n > 1),
-            "lost": lost, "doubled": doubled, "stray": stray, "problems": problems[:20]}
-
-
-def _pairs(outcomes: list[Outcome], found: dict[str, list[int]]) -> Iterator[tuple[Outcome, int]]:
-    seen: Counter[str] = Counter()
-    for o in outcomes:
-        yield o, found[o.action][seen[o.action]]
-        seen[o.action] += 1
 
 
 def run_burst(*, base_url: str, database: Database, secret: str, members: int, mode: str,
@@ -435,10 +289,9 @@ def main() -> None:
     # A SIGTERM unwinds like an error, so the server, readers and database are cleaned up.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     if args.readers_for:
-        _read_until_stdin_closes(args.readers_for, args.paths, args.readers)
+        read_until_stdin_closes(args.readers_for, args.paths, args.readers)
         return
 
-    sys.path.insert(0, str(ROOT / "bench"))
     import web
 
     from tests.sources.arxiv_api import recorded_arxiv_api

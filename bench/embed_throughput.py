@@ -132,7 +132,7 @@ def _end_to_end(n: int, out: Path, cache: Path) -> dict[str, object]:
 
     from dailypapers.search.embedder import embed_pending
     from dailypapers.search.engine import SearchEngine
-    from dailypapers.services.catalog import import_records
+    from dailypapers.services.catalog_import import import_records
     from dailypapers.settings import Settings
     from dailypapers.sources.records import PaperRecord
     from dailypapers.store import Embedding, Paper

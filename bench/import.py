@@ -25,6 +25,7 @@ backends serving it) are recorded too.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import gzip
 import json
@@ -38,7 +39,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-import contextlib
+
+from import_measure import ChildPeak, cpu_seconds, database_mib, rss_kib, server_cpu_seconds
 
 ROOT = Path(__file__).resolve().parents[1]
 HF_JSONL = ROOT.parent / "shared" / "data" / "hf_daily_papers.jsonl"
@@ -103,80 +105,7 @@ def write_synthetic(path: Path, papers: int, seed: int = 42) -> dict[str, float]
 
 
 # --- one measured import (child process) ---------------------------------------------------------
-
-def _rss_kib() -> int:
-    with open("/proc/self/status") as fh:
-        for line in fh:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
-
-
-def _cpu_seconds() -> float:
-    """CPU time (user + system) of this process and of its finished children (the snapshot
-    import's reader process): less disturbed than wall time by other jobs."""
-    return sum(usage.ru_utime + usage.ru_stime for usage in (
-        resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)))
-
-
-class _ChildPeak:
-    """Peak RSS (VmHWM) of this process's children (the snapshot import's reader), sampled twice a
-    second: ``RUSAGE_CHILDREN``'s ru_maxrss would count the copy of this process a child is before
-    it execs, not the reader."""
-
-    def __init__(self) -> None:
-        import threading
-
-        self.kib = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        while not self._stop.wait(0.5):
-            for children in Path("/proc/self/task").glob("*/children"):
-                for pid in children.read_text().split():
-                    with contextlib.suppress(OSError, StopIteration, ValueError):
-                        status = Path(f"/proc/{pid}/status").read_text().splitlines()
-                        if any(line.startswith("Name:") and "python" in line for line in status):
-                            hwm = next(line for line in status if line.startswith("VmHWM:"))
-                            self.kib = max(self.kib, int(hwm.split()[1]))
-
-    def stop(self) -> int:
-        self._stop.set()
-        self._thread.join()
-        return self.kib
-
-
-def _server_cpu_seconds(db_url: str) -> float | None:
-    """CPU seconds used so far by the local PostgreSQL backends serving this database (found by
-    their process titles in /proc), or None for SQLite (no server: the import's own CPU is all)."""
-    if not db_url.startswith("postgresql"):
-        return None
-    name = db_url.rsplit("/", 1)[1]
-    tick = os.sysconf("SC_CLK_TCK")
-    total = 0.0
-    for proc in Path("/proc").iterdir():
-        try:
-            if not proc.name.isdigit() or f" {name} " not in (proc / "cmdline").read_text():
-                continue
-            fields = (proc / "stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += (int(fields[11]) + int(fields[12])) / tick  # utime, stime
-    return total
-
-
-def _database_mib(database: object) -> float:
-    from sqlalchemy import text
-
-    url = database.url  # type: ignore[attr-defined]
-    if url.startswith("sqlite:///"):
-        db_path = Path(url.removeprefix("sqlite:///"))
-        return round(sum(p.stat().st_size for p in db_path.parent.glob(db_path.name + "*")) / 2**20, 1)
-    with database.engine.connect() as conn:  # type: ignore[attr-defined]
-        return round(conn.execute(text("SELECT pg_database_size(current_database())")).scalar_one() / 2**20, 1)
-
+# (what is measured of it: bench/import_measure.py)
 
 def child(path: Path, db_url: str, profile: Path | None, kind: str = "jsonl") -> None:
     sys.path.insert(0, str(ROOT / "src"))
@@ -186,16 +115,16 @@ def child(path: Path, db_url: str, profile: Path | None, kind: str = "jsonl") ->
     from dailypapers.settings import Settings
     from dailypapers.store.db import Database
 
-    reader = _ChildPeak()
+    reader = ChildPeak()
     settings = Settings(database_url=db_url, environment="development")
     database = Database(settings.database_url)
     database.migrate()
     runs = []
     for attempt in ("first", "again"):
         load_before = os.getloadavg()
-        rss_before = _rss_kib()
-        cpu_before = _cpu_seconds()
-        server_before = _server_cpu_seconds(db_url)
+        rss_before = rss_kib()
+        cpu_before = cpu_seconds()
+        server_before = server_cpu_seconds(db_url)
         started = time.perf_counter()
         with database.session() as session:
             if profile and attempt == "first":
@@ -208,8 +137,8 @@ def child(path: Path, db_url: str, profile: Path | None, kind: str = "jsonl") ->
             else:
                 result = importer(db=session, paths=[path], batch_size=settings.import_batch_size)
         seconds = time.perf_counter() - started
-        cpu = _cpu_seconds() - cpu_before
-        server_after = _server_cpu_seconds(db_url)
+        cpu = cpu_seconds() - cpu_before
+        server_after = server_cpu_seconds(db_url)
         server_cpu = None if server_after is None else round(server_after - (server_before or 0.0), 2)
         runs.append({"run": attempt, "seconds": round(seconds, 2), "created": result.created,
                      "updated": result.updated, "unchanged": result.unchanged,
@@ -218,7 +147,7 @@ def child(path: Path, db_url: str, profile: Path | None, kind: str = "jsonl") ->
                      "rss_before_mib": round(rss_before / 1024, 1),
                      "load_average_before": [round(x, 2) for x in load_before],
                      "load_average_after": [round(x, 2) for x in os.getloadavg()]})
-    size = _database_mib(database)
+    size = database_mib(database)
     database.dispose()
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
     reader_peak = reader.stop()  # the snapshot import's reader process (0 for other imports)

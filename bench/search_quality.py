@@ -78,7 +78,7 @@ def build(fresh: bool):  # type: ignore[no-untyped-def]
 
     from dailypapers.search.embedder import count_candidates, embed_pending
     from dailypapers.search.engine import SearchEngine
-    from dailypapers.services.catalog import import_records
+    from dailypapers.services.catalog_import import import_records
     from dailypapers.settings import Settings
     from dailypapers.sources.records import PaperRecord
     from dailypapers.store import Paper

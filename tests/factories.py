@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from dailypapers.services.catalog import import_records
+from dailypapers.services.catalog_import import import_records
 from dailypapers.sources.records import Org, PaperRecord
 from dailypapers.store import Paper, User
 

@@ -14,7 +14,7 @@ from sqlalchemy import event, func, select, text
 from dailypapers.search.embedder import store_vectors
 from dailypapers.search.engine import SearchEngine
 from dailypapers.services.search import SearchRequest, search_papers, similar_papers
-from dailypapers.services.catalog import import_records
+from dailypapers.services.catalog_import import import_records
 from dailypapers.services.imports import import_seeds
 from dailypapers.services.sample import SAMPLE_YEAR, sample_paths
 from dailypapers.settings import Settings

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from dailypapers.services.catalog import import_records
+from dailypapers.services.catalog_import import import_records
 from dailypapers.services.exports import iter_records
 from dailypapers.services.imports import import_arxiv, import_hf_json, import_jsonl, import_seeds
 from dailypapers.sources.jsonl import record_to_json

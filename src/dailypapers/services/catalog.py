@@ -3,6 +3,8 @@
 Writes go through SQLAlchemy Core in batches (one transaction per batch) because the ORM unit of
 work is ~10x slower for 100k-paper imports; new rows and lookups by many values go through
 ``store.bulk`` (COPY and ``= ANY(array)`` on PostgreSQL). Reads for pages use the ORM models.
+The entry points that import records (``import_records``, ``upsert_records``) are in
+``services.catalog_import``.
 """
 
 from __future__ import annotations
@@ -26,7 +28,6 @@ from dailypapers.sources.records import (
 from dailypapers.store import Author, DailyEntry, Organization, Paper, PaperAuthor
 from dailypapers.store.base import Base, utcnow
 from dailypapers.store.bulk import insert_rows, matches
-from dailypapers.store.db import end_read_only
 
 PAPER_FIELDS = (
     "key", "arxiv_id", "version", "title", "title_key", "abstract", "num_authors", "categories",
@@ -59,7 +60,7 @@ class ImportResult:
 ProgressFn = Callable[[int], None]
 
 
-def _batches(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
+def batches(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
     it = iter(items)
     while batch := list(islice(it, size)):
         yield batch
@@ -162,7 +163,7 @@ def _table(model: type[Base]) -> Table:
 def ids_by(db: Session, column: Any, id_column: Any, values: Iterable[Any]) -> dict[Any, int]:
     """``{value: id}`` for rows whose ``column`` is in ``values`` (queried in chunks)."""
     ids: dict[Any, int] = {}
-    for chunk in _batches(values, 500):
+    for chunk in batches(values, 500):
         rows = db.execute(select(column, id_column).where(matches(db, column, chunk)))
         ids.update(cast(Iterator[tuple[Any, int]], iter(rows)))  # iter(): a Result has keys()
     return ids
@@ -201,7 +202,7 @@ def _org_ids(db: Session, records: list[PaperRecord]) -> dict[str, int]:
 def _current_authors(db: Session, paper_ids: list[int]) -> dict[int, list[tuple[str, str | None]]]:
     """``{paper id: [(name, user), ...]}`` in printed order."""
     out: dict[int, list[tuple[str, str | None]]] = {pid: [] for pid in paper_ids}
-    for chunk in _batches(paper_ids, 500):
+    for chunk in batches(paper_ids, 500):
         rows = db.execute(select(PaperAuthor.paper_id, Author.name, PaperAuthor.user).join(Author)
                           .where(matches(db, PaperAuthor.paper_id, chunk)).order_by(PaperAuthor.paper_id,
                                                                            PaperAuthor.position))
@@ -383,40 +384,3 @@ def _sync_entries(db: Session, pairs: list[tuple[dict[str, Any], PaperRecord]]) 
         if pid in existing:
             db.execute(update(DailyEntry).where(DailyEntry.paper_id == pid).values(**values))
     return {pid for pid in pending if pid in existing}
-
-
-def upsert_records(*, db: Session, records: Iterable[PaperRecord], batch_size: int = 1000,
-                   result: ImportResult | None = None) -> ImportResult:
-    """Upsert records in the caller's transaction (nothing is committed here): for a caller whose
-    own bookkeeping must commit together with the papers, such as a sync's checkpoint."""
-    result = result if result is not None else ImportResult()
-    for chunk in _batches(records, batch_size):
-        upsert_batch(db, chunk, result)
-    return result
-
-
-def import_records(
-    *,
-    db: Session,
-    records: Iterable[PaperRecord],
-    batch_size: int = 1000,
-    progress: ProgressFn | None = None,
-) -> ImportResult:
-    """Upsert records in batches, one transaction each. A second run with the same input changes nothing.
-
-    Within a batch, several records for the same paper are applied in order (the last one wins).
-    A whole use case (an import command): it commits each batch, so ``db`` must hold nothing
-    else pending; ``upsert_records`` writes in the caller's transaction instead.
-    """
-    end_read_only(db)  # it commits: never work its caller had pending
-    result = ImportResult()
-    for chunk in _batches(records, batch_size):
-        try:
-            upsert_batch(db, chunk, result)
-            db.commit()
-        except Exception:
-            db.rollback()
-            raise
-        if progress:
-            progress(len(chunk))
-    return result

@@ -14,7 +14,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from dailypapers.services.catalog import ImportResult, ProgressFn, import_records
+from dailypapers.services.catalog import ImportResult, ProgressFn
+from dailypapers.services.catalog_import import import_records
 from dailypapers.sources.arxiv import FeedError, parse_arxiv_feed
 from dailypapers.sources.hf_json import parse_hf_item
 # The snapshot importer lives in its own module; the CLI finds every format here.

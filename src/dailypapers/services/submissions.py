@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from dailypapers.services import orgs_admin
-from dailypapers.services.catalog import upsert_records
+from dailypapers.services.catalog_import import upsert_records
 from dailypapers.services.errors import (
     Conflict,
     Forbidden,

@@ -27,7 +27,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dailypapers.services import sync_state
-from dailypapers.services.catalog import upsert_records
+from dailypapers.services.catalog_import import upsert_records
 from dailypapers.sources.arxiv_oai import OaiError, OaiPage, oai_set
 from dailypapers.sources.arxiv_oai_client import OaiClient, OaiUnavailable
 from dailypapers.sources.records import PaperRecord, Rejected

@@ -18,7 +18,8 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from dailypapers.services import sync_state
-from dailypapers.services.catalog import ImportResult, upsert_records
+from dailypapers.services.catalog import ImportResult
+from dailypapers.services.catalog_import import upsert_records
 from dailypapers.sources.hf_client import HfClient, HfError
 from dailypapers.sources.records import Rejected
 
