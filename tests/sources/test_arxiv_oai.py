@@ -9,11 +9,8 @@ import itertools
 import pytest
 
 from dailypapers.sources.arxiv_oai import OaiError, oai_set, parse_list_records
-from dailypapers.sources.arxiv_oai_client import (
-    OaiClient,
-    OaiUnavailable,
-    retry_after_seconds,
-)
+from dailypapers.sources.arxiv_oai_client import OaiClient, OaiUnavailable
+from dailypapers.sources.http_client import retry_after_seconds
 from tests.sources.arxiv_oai_server import OAI_DIR, oai_server
 
 

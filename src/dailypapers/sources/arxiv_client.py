@@ -15,17 +15,14 @@ pool and spaces its requests ``min_interval`` seconds apart, as arXiv's terms of
 from __future__ import annotations
 
 import re
-
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from types import TracebackType
 
 import httpx
 
-from dailypapers import __version__
 from dailypapers.settings import Settings
 from dailypapers.sources.arxiv import ArxivFeed, FeedError, parse_arxiv_feed
+from dailypapers.sources.http_client import SourceClient, user_agent_for
 from dailypapers.sources.records import PaperRecord, RecordError, parse_arxiv_id
 
 # arXiv answers an id_list of up to a few hundred ids in one response; more would be split.
@@ -81,35 +78,19 @@ def normalize_id(text: str) -> tuple[str, int | None]:
         raise ArxivInvalidId(str(exc)) from exc
 
 
-class ArxivClient:
-    """A small client for the export API's ``id_list`` query."""
+class ArxivClient(SourceClient):
+    """A small client for the export API's ``id_list`` query. It does not retry: a member is
+    waiting for the answer, and is told at once what went wrong."""
 
     def __init__(self, *, base_url: str, timeout: float = 20.0, min_interval: float = 3.0,
                  user_agent: str | None = None) -> None:
+        super().__init__(timeout=timeout, user_agent=user_agent, min_interval=min_interval)
         self.base_url = base_url
-        self.min_interval = min_interval
-        self._last_request = float("-inf")
-        self._http = httpx.Client(
-            timeout=httpx.Timeout(timeout),
-            follow_redirects=True,
-            headers={"User-Agent": user_agent or f"dailypapers/{__version__}"},
-        )
 
     @classmethod
     def from_settings(cls, settings: Settings) -> ArxivClient:
         return cls(base_url=settings.arxiv_api_url, timeout=settings.arxiv_timeout,
-                   min_interval=settings.arxiv_min_interval,
-                   user_agent=f"dailypapers/{__version__} (+{settings.base_url})")
-
-    def __enter__(self) -> ArxivClient:
-        return self
-
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
-        self.close()
-
-    def close(self) -> None:
-        self._http.close()
+                   min_interval=settings.arxiv_min_interval, user_agent=user_agent_for(settings))
 
     def fetch_one(self, arxiv_id: str) -> PaperRecord:
         """The paper for one id (latest version unless the id names one); raises ``ArxivNotFound``."""
@@ -138,17 +119,12 @@ class ArxivClient:
 
     def _query(self, id_list: list[str]) -> ArxivFeed:
         params = {"id_list": ",".join(id_list), "max_results": str(len(id_list))}
-        wait = self._last_request + self.min_interval - time.monotonic()
-        if wait > 0:
-            time.sleep(wait)
         try:
-            response = self._http.get(self.base_url, params=params)
+            response = self.paced_get(self.base_url, params)
         except httpx.TimeoutException as exc:
             raise ArxivUnavailable(f"arXiv did not answer in time ({self.base_url})") from exc
         except httpx.HTTPError as exc:
             raise ArxivUnavailable(f"cannot reach arXiv at {self.base_url}: {exc}") from exc
-        finally:
-            self._last_request = time.monotonic()
         return self.read_response(response)
 
     def read_response(self, response: httpx.Response) -> ArxivFeed:

@@ -9,8 +9,9 @@ Every failure is one of two exceptions, with a message an operator can act on:
                       is retried first: it is usually a dropped connection).
 
 Timeouts, 5xx, 429 and cut-off bodies are retried ``retries`` times, waiting 1, 2, 4… seconds or
-what the server's ``Retry-After`` asks (up to ``MAX_RETRY_AFTER``). The client holds no database
-and no module state: it is an object built from ``Settings``.
+what the server's ``Retry-After`` asks (up to ``http_client.MAX_WAIT``; the policy is
+``http_client.SourceClient``'s). The client holds no database and no module state: it is an
+object built from ``Settings``.
 """
 
 from __future__ import annotations
@@ -21,14 +22,13 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from types import TracebackType
 from typing import Any
 
 import httpx
 
-from dailypapers import __version__
 from dailypapers.settings import Settings
 from dailypapers.sources.hf_json import parse_hf_item
+from dailypapers.sources.http_client import Retry, SourceClient, user_agent_for
 from dailypapers.sources.records import PaperRecord, RecordError, Rejected
 
 log = logging.getLogger(__name__)
@@ -37,7 +37,6 @@ log = logging.getLogger(__name__)
 PAGE_SIZE = 100
 # A day has at most a few hundred papers; an upstream that never sends a short page is broken.
 MAX_PAGES = 50
-MAX_RETRY_AFTER = 300.0
 
 
 class HfError(Exception):
@@ -66,53 +65,21 @@ class HfDay:
         return len(self.records) + len(self.rejected)
 
 
-class _Retry(Exception):
-    def __init__(self, reason: str, wait: float | None = None, *, bad: bool = False) -> None:
-        super().__init__(reason)
-        self.wait = wait
-        self.bad = bad  # the server answered, but unusably: HfBadResponse once retries run out
-
-
-def _retry_after(response: httpx.Response) -> float | None:
-    value = response.headers.get("retry-after", "").strip()
-    if value.isdigit():
-        return min(float(value), MAX_RETRY_AFTER)
-    return None
-
-
-class HfClient:
+class HfClient(SourceClient):
     """A small client for ``/api/daily_papers``."""
 
     def __init__(self, *, endpoint: str, timeout: float = 30.0, retries: int = 4,
                  backoff: float = 1.0, page_size: int = PAGE_SIZE, user_agent: str | None = None,
                  sleep: Callable[[float], None] = time.sleep) -> None:
+        super().__init__(timeout=timeout, user_agent=user_agent, headers={"Accept": "application/json"},
+                         retries=retries, backoff=backoff, sleep=sleep)
         self.endpoint = endpoint.rstrip("/")
-        self.retries = retries
-        self.backoff = backoff
         self.page_size = page_size
-        self._sleep = sleep
-        self._http = httpx.Client(
-            timeout=httpx.Timeout(timeout),
-            follow_redirects=True,
-            headers={"User-Agent": user_agent or f"dailypapers/{__version__}",
-                     "Accept": "application/json"},
-        )
 
     @classmethod
     def from_settings(cls, settings: Settings) -> HfClient:
         return cls(endpoint=settings.hf_endpoint, timeout=settings.hf_timeout,
-                   retries=settings.hf_retries,
-                   user_agent=f"dailypapers/{__version__} (+{settings.base_url})")
-
-    def __enter__(self) -> HfClient:
-        return self
-
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
-        self.close()
-
-    def close(self) -> None:
-        self._http.close()
+                   retries=settings.hf_retries, user_agent=user_agent_for(settings))
 
     @property
     def url(self) -> str:
@@ -152,30 +119,15 @@ class HfClient:
     def page(self, day: dt.date, page: int) -> list[Any]:
         """The raw items of one page (retried as the module docstring says)."""
         params = {"date": day.isoformat(), "p": str(page), "limit": str(self.page_size)}
-        for attempt in range(self.retries + 1):
-            try:
-                return self._get(params)
-            except _Retry as exc:
-                if attempt == self.retries:
-                    error = HfBadResponse if exc.bad else HfUnavailable
-                    raise error(f"{self.url}?date={day}&p={page}: {exc} "
-                                f"(gave up after {attempt + 1} attempts)") from None
-                wait = exc.wait if exc.wait is not None else self.backoff * 2 ** attempt
-                log.warning("%s?date=%s&p=%d: %s; retrying in %.0f s", self.url, day, page, exc, wait)
-                self._sleep(wait)
-        raise AssertionError("unreachable")
+        label = f"{self.url}?date={day}&p={page}"
 
-    def _get(self, params: dict[str, str]) -> list[Any]:
-        try:
-            response = self._http.get(self.url, params=params)
-        except httpx.TimeoutException:
-            raise _Retry("no answer in time") from None
-        except httpx.RemoteProtocolError as exc:
-            raise _Retry(f"connection cut off ({exc})") from None
-        except httpx.HTTPError as exc:
-            raise _Retry(f"cannot connect ({exc})") from None
-        if response.status_code == 429 or response.status_code >= 500:
-            raise _Retry(f"HTTP {response.status_code}", _retry_after(response))
+        def give_up(last: Retry, attempts: int) -> HfError:
+            error = HfBadResponse if last.bad else HfUnavailable
+            return error(f"{label}: {last} (gave up after {attempts} attempts)")
+
+        return self.get_with_retries(self.url, params, read=self._read, give_up=give_up, label=label)
+
+    def _read(self, response: httpx.Response) -> list[Any]:
         if not response.is_success:
             raise HfUnavailable(f"{response.url} answered HTTP {response.status_code}")
         try:
@@ -183,9 +135,9 @@ class HfClient:
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             declared = response.headers.get("content-length")
             if declared is not None and declared.isdigit() and int(declared) != len(response.content):
-                raise _Retry("body cut off", bad=True) from None
+                raise Retry("body cut off", bad=True) from None
             if response.content.lstrip().startswith((b"[", b"{")):
-                raise _Retry(f"body cut off or not JSON ({exc})", bad=True) from None
+                raise Retry(f"body cut off or not JSON ({exc})", bad=True) from None
             raise HfBadResponse(f"{response.url} did not answer with JSON "
                                 f"({response.headers.get('content-type')!r})") from exc
         if not isinstance(value, list):
