@@ -180,3 +180,46 @@ def test_concurrent_misses_scenario_survives_a_running_loop():
     with concurrent.futures.ThreadPoolExecutor(1) as pool:
         pool.submit(run).result()
     assert errors == []
+
+
+def _uncacheable_app():
+    """An inner app whose answers may not be shared (``private, no-store``) but carry validators,
+    and that answers its own conditional GETs, as ``rendering.body`` does (a private feed)."""
+    seen: list[str | None] = []
+
+    def feed(request: Request) -> PlainTextResponse:
+        seen.append(request.headers.get("if-none-match"))
+        text = "entry " * 200 if request.path_params["name"] == "long" else "one entry"
+        etag = '"v1"'
+        headers = {"cache-control": "private, no-store", "etag": etag,
+                   "last-modified": "Mon, 23 Nov 2026 06:00:00 GMT"}
+        if request.headers.get("if-none-match") == etag:
+            return PlainTextResponse("", status_code=304, headers=headers)
+        return PlainTextResponse(text, headers=headers)
+
+    inner = Starlette(routes=[Route("/feed/{name}", feed)])
+    return TestClient(PageCache(inner, max_bytes=1_000_000, max_seconds=60, clock=Clock())), seen
+
+
+def test_an_uncacheable_answer_still_honours_the_conditional_headers():
+    client, seen = _uncacheable_app()
+    first = client.get("/feed/short")
+    assert first.status_code == 200 and first.headers["etag"] == '"v1"'
+    again = client.get("/feed/short", headers={"If-None-Match": '"v1"'})
+    assert again.status_code == 304 and again.content == b""
+    assert again.headers["etag"] == '"v1"' and "content-type" not in again.headers
+    # The app rendered the full answer (the cache had to see whether it could keep it), and the
+    # cache answered the condition the app never saw.
+    assert seen == [None, None]
+    assert client.get("/feed/short", headers={"If-None-Match": '"v0"'}).status_code == 200
+    since = client.get("/feed/short", headers={"If-Modified-Since": "Tue, 24 Nov 2026 06:00:00 GMT"})
+    assert since.status_code == 304
+    assert client.get("/feed/short", headers={
+        "If-Modified-Since": "Sun, 22 Nov 2026 06:00:00 GMT"}).status_code == 200
+
+
+def test_the_304_of_an_uncacheable_answer_carries_the_validator_of_its_compressed_copy():
+    client, _ = _uncacheable_app()
+    again = client.get("/feed/long", headers={"If-None-Match": 'W/"v1"', "Accept-Encoding": "gzip"})
+    assert again.status_code == 304
+    assert again.headers["etag"] == 'W/"v1"'  # what Compress gives the 200 a browser holds

@@ -179,6 +179,9 @@ def test_the_private_feed_reads_in_feedparser_and_dies_with_its_token(app, membe
         "Decoding surface codes for quantum error correction", "Followed by author",
         "Followed by organization"]
     assert feedparser.parse(reader.get(url.replace(".atom", ".rss")).content).entries
+    # Never cached (private, no-store), but a feed reader's conditional GET still gets 304.
+    again = reader.get(url, headers={"If-None-Match": answer.headers["etag"]})
+    assert again.status_code == 304 and again.content == b"", again.status_code
     member.post("/account/feed", data={"csrf_token": token})  # a new address
     assert reader.get(url).status_code == 404
     account = member.get("/account").text

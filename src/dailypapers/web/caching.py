@@ -16,7 +16,11 @@ no reader waits for a render queued behind a burst of writes for the worker's th
 copy served is older than twice ``s-maxage``.
 
 Requests that carry a ``Cookie`` or ``Authorization`` header and responses that set a cookie are
-never cached: pages that differ per visitor must not be shared. Each worker process has its own
+never cached: pages that differ per visitor must not be shared. The app renders a cacheable page
+without the request's conditional headers (the cache needs the full 200), so a response that turns
+out not to be cacheable (a private feed: ``private, no-store``, fetched by a reader without
+cookies) is answered 304 here when the request's ``If-None-Match``/``If-Modified-Since`` match the
+validators the app sent, as the app would have answered had it seen them. Each worker process has its own
 cache; the TTL bounds how stale any worker can be.
 
 A pure ASGI middleware (not ``BaseHTTPMiddleware``) so that a hit costs almost nothing.
@@ -37,6 +41,8 @@ from typing import Any
 import xxhash
 
 from dailypapers.web.compression import compress, compressible, encoded, negotiate, weak_match, with_vary
+
+_NO_BODY_HEADERS = (b"content-length", b"content-type", b"content-encoding")
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -146,8 +152,7 @@ class PageCache:
         headers, body = self._representation(entry, coding)
         if not_modified(if_none_match=conditions[0], if_modified_since=conditions[1],
                         etag=entry.etag, last_modified=entry.last_modified):
-            kept = [(k, v) for k, v in headers
-                    if k not in (b"content-length", b"content-type", b"content-encoding")]
+            kept = [(k, v) for k, v in headers if k not in _NO_BODY_HEADERS]
             await send({"type": "http.response.start", "status": 304, "headers": kept})
             await send({"type": "http.response.body", "body": b""})
             return
@@ -159,15 +164,23 @@ class PageCache:
         start: Message | None = None
         chunks: list[bytes] = []
         ttl = 0.0
+        answered = False  # a 304 went out instead of the uncacheable 200: drop its body
 
         async def capture(message: Message) -> None:
-            nonlocal start, ttl
+            nonlocal start, ttl, answered
             if message["type"] == "http.response.start":
                 ttl = self._ttl(message)
-                if ttl <= 0:
-                    await send(message)  # not cacheable: stream it through untouched
-                else:
+                if ttl > 0:
                     start = message
+                    return
+                # Not cacheable: stream it through, or 304 if the stripped conditions match it.
+                unchanged = _not_modified_start(message, conditions, coding)
+                answered = unchanged is not None
+                await send(unchanged or message)
+                return
+            if answered:
+                if not message.get("more_body", False):
+                    await send({"type": "http.response.body", "body": b""})
                 return
             if start is None:
                 await send(message)
@@ -244,6 +257,24 @@ class PageCache:
         while self.size > self.max_bytes and self.entries:
             _, evicted = self.entries.popitem(last=False)
             self.size -= _size(evicted)
+
+
+def _not_modified_start(start: Message, conditions: Conditions, coding: str | None) -> Message | None:
+    """The 304 start for an uncacheable 200 whose validators (ETag, Last-Modified) the request's
+    conditions match, else ``None``. The ETag is the one the client holds: weak when ``Compress``
+    (outside this cache) would have compressed the 200."""
+    if start["status"] != 200 or conditions == (None, None):
+        return None
+    own = {k.lower(): v for k, v in start["headers"]}
+    if not not_modified(if_none_match=conditions[0], if_modified_since=conditions[1],
+                        etag=own.get(b"etag"), last_modified=own.get(b"last-modified")):
+        return None
+    headers = list(start["headers"])
+    length = own.get(b"content-length", b"")
+    if coding is not None and length.isdigit() and compressible(headers, int(length)):
+        headers = encoded(headers, b"", coding)
+    return {"type": "http.response.start", "status": 304,
+            "headers": [(k, v) for k, v in headers if k.lower() not in _NO_BODY_HEADERS]}
 
 
 def _size(entry: _Entry) -> int:
