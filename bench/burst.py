@@ -47,7 +47,7 @@ import httpx  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
 
 from dailypapers.services import sessions  # noqa: E402
-from dailypapers.services.accounts import HASHER  # noqa: E402
+from dailypapers.services.accounts import hasher  # noqa: E402
 from dailypapers.services.catalog_import import import_records  # noqa: E402
 from dailypapers.sources.records import PaperRecord  # noqa: E402
 from dailypapers.store import DailyEntry, Paper, User  # noqa: E402
@@ -79,7 +79,7 @@ def make_members(database: Database, *, secret: str, count: int, prefix: str,
                  session_days: int = 30) -> list[Member]:
     """``count`` accounts with a login session each, in one transaction (one argon2 hash for
     all: hashing 200 passwords would take longer than the burst)."""
-    digest = HASHER.hash(PASSWORD)
+    digest = hasher().hash(PASSWORD)
     with database.session() as db, db.begin():
         users = [User(username=f"{prefix}{i}", username_key=f"{prefix}{i}".casefold(),
                       email=f"{prefix}{i}@burst.example", display_name="", password_hash=digest,

@@ -31,6 +31,10 @@ POSTGRES_URL = os.environ.get("DAILYPAPERS_TEST_POSTGRES_URL", "")
 # Settings refuse the default secret outside development; every test process (and the servers it
 # starts, which inherit the environment) signs with this one.
 os.environ.setdefault("DAILYPAPERS_SECRET_KEY", "test-only-secret-not-for-production-0123456789abcdef")
+# The test process hashes passwords with cheap argon2 parameters (services/accounts.py: the
+# production ones cost ~0.24 s of CPU a hash, and the suite makes thousands); servers it starts get
+# environment=test from their Settings.
+os.environ["DAILYPAPERS_ENVIRONMENT"] = "test"
 
 
 def pytest_configure(config: pytest.Config) -> None:

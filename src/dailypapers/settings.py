@@ -23,7 +23,8 @@ class Settings(BaseSettings):
 
     environment: Literal["development", "test", "production"] = Field(
         "development",
-        description="development allows the default secret key; test and production refuse it.",
+        description="development allows the default secret key; test and production refuse it. "
+                    "test also hashes passwords cheaply (for the test suite).",
     )
     database_url: str = Field(
         "sqlite:///./dailypapers.db",

@@ -14,39 +14,12 @@ from sqlalchemy import func, select
 from dailypapers.services import sessions
 from dailypapers.store import Paper, Upvote
 from tests.community.conftest import start_site
+from tests.community.voter import final_vote, voter
 from tests.factories import make_paper, make_user
 
 USERS = 50
 PAPERS = 3
 IMPORTED = [10, 0, 7]
-
-
-def final_vote(user: int, paper: int) -> bool:
-    return (user + paper) % 3 != 0
-
-
-def voter(job: tuple[str, str, list[str], int]) -> list[int]:
-    """One user's session: toggles on every paper, ending on ``final_vote``. Runs in its own process."""
-    base, token, keys, user = job
-    statuses = []
-    with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=60) as http:
-        for paper, key in enumerate(keys):
-            steps = ["up", "up", "down", "up", "down"]  # repeated and interleaved on purpose
-            steps.append("up" if final_vote(user, paper) else "down")
-            for step in steps:
-                url = f"/api/papers/{key}/upvote"
-                for attempt in (1, 2):
-                    try:
-                        response = http.post(url) if step == "up" else http.delete(url)
-                        break
-                    except httpx.RemoteProtocolError:
-                        # The server closed the kept-alive connection as we reused it (a
-                        # starved client on a loaded machine outlives the keep-alive timeout);
-                        # every step sets a state, so sending it again is safe.
-                        if attempt == 2:
-                            raise
-                statuses.append(response.status_code)
-    return statuses
 
 
 def test_parallel_votes_keep_counts_exact(request, tmp_path):

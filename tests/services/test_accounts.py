@@ -120,3 +120,27 @@ def test_create_admin_creates_or_promotes(db):
     member = make_user(db, username="lin")
     assert accounts.create_admin(db=db, username="lin", email="x@example.org", password=PW).id == member.id
     assert accounts.set_role(db=db, username="lin", role=Role.CURATOR).role == "curator"
+
+
+def test_the_test_environment_hashes_cheaply_and_production_rehashes_at_sign_in(db, monkeypatch):
+    """Only DAILYPAPERS_ENVIRONMENT=test hashes with weak parameters; a weak hash that reaches a
+    production process is replaced by a full-strength one when its owner signs in."""
+    monkeypatch.setenv("DAILYPAPERS_ENVIRONMENT", "test")
+    weak = accounts.sign_up(db=db, username="weak", email="weak@example.org", password=PW)
+    assert "$m=8,t=1,p=1$" in weak.password_hash
+    assert accounts.authenticate(db=db, login="weak", password=PW).password_hash == weak.password_hash
+    for environment in ("production", "development"):
+        monkeypatch.setenv("DAILYPAPERS_ENVIRONMENT", environment)
+        assert accounts.hasher() is accounts.PRODUCTION_HASHER
+    monkeypatch.delenv("DAILYPAPERS_ENVIRONMENT")
+    assert accounts.hasher() is accounts.PRODUCTION_HASHER
+    monkeypatch.setenv("DAILYPAPERS_ENVIRONMENT", "production")
+    before = weak.password_hash
+    assert accounts.authenticate(db=db, login="weak", password="wrong password!") is None
+    assert weak.password_hash == before  # a wrong password changes nothing
+    assert accounts.authenticate(db=db, login="weak", password=PW).id == weak.id
+    assert "$m=65536,t=3,p=4$" in weak.password_hash
+    assert not accounts.PRODUCTION_HASHER.check_needs_rehash(weak.password_hash)
+    assert accounts.authenticate(db=db, login="weak", password=PW).id == weak.id
+    strong = accounts.sign_up(db=db, username="strong", email="strong@example.org", password=PW)
+    assert "$m=65536,t=3,p=4$" in strong.password_hash

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import hashlib
+import os
 import re
 import secrets
 import unicodedata
@@ -30,14 +31,25 @@ USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{1,39}$")
 MIN_PASSWORD = 10
 # argon2 happily hashes megabytes; refusing huge inputs keeps a login from being a CPU bomb.
 MAX_PASSWORD = 256
-HASHER = PasswordHasher()
+# argon2-cffi's defaults (RFC 9106 low-memory: 64 MiB, 3 passes, 4 lanes): ~0.24 s of CPU a hash.
+PRODUCTION_HASHER = PasswordHasher()
+# The test suite signs up and signs in thousands of times; at the production cost the hashes were
+# the largest share of its CPU. Only a process whose environment says DAILYPAPERS_ENVIRONMENT=test
+# uses these (a .env file or anything else hashes at full strength), and a weak hash that reaches
+# a production process is replaced at its next sign-in (``check_needs_rehash`` in authenticate).
+TEST_HASHER = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+
+
+def hasher() -> PasswordHasher:
+    """The password hasher of this process (read at each use: tests switch the environment)."""
+    return TEST_HASHER if os.environ.get("DAILYPAPERS_ENVIRONMENT") == "test" else PRODUCTION_HASHER
 
 
 @functools.cache
-def _dummy_hash() -> str:
+def _dummy_hash(hasher: PasswordHasher) -> str:
     """Verified against when the account does not exist, so both cases cost the same time.
-    Made on first use, not at import (an argon2 hash is ~50 ms of CPU every process would pay)."""
-    return HASHER.hash("dailypapers-no-such-account")
+    Made on first use, not at import (an argon2 hash is ~0.24 s of CPU every process would pay)."""
+    return hasher.hash("dailypapers-no-such-account")
 
 
 def token_digest(token: str) -> str:
@@ -111,7 +123,7 @@ def sign_up(*, db: Session, username: str, email: str, password: str, display_na
         raise Invalid("that username is taken" if taken[0] == name.casefold()
                       else "that e-mail address already has an account")
     user = User(username=name, username_key=name.casefold(), email=addr, display_name=shown,
-                password_hash=HASHER.hash(password), role=role.value)
+                password_hash=hasher().hash(password), role=role.value)
     db.add(user)
     try:
         db.flush()
@@ -131,15 +143,16 @@ def find_user(*, db: Session, login: str) -> User | None:
 def authenticate(*, db: Session, login: str, password: str) -> User | None:
     """The active user whose password matches, or None (taking the same time either way)."""
     user = find_user(db=db, login=login)
-    stored = user.password_hash if user is not None else _dummy_hash()
+    hashing = hasher()
+    stored = user.password_hash if user is not None else _dummy_hash(hashing)
     try:
-        HASHER.verify(stored, password[:MAX_PASSWORD])
+        hashing.verify(stored, password[:MAX_PASSWORD])
     except (VerificationError, InvalidHashError):
         return None
     if user is None or not user.is_active:
         return None
-    if HASHER.check_needs_rehash(stored):
-        user.password_hash = HASHER.hash(password)
+    if hashing.check_needs_rehash(stored):
+        user.password_hash = hashing.hash(password)
         db.flush()
     return user
 
@@ -216,7 +229,7 @@ def reset_password(*, db: Session, token: str, new_password: str) -> User:
 def _replace_password(db: Session, user: User, new_password: str) -> None:
     """Set a new password and end everything the old one opened: every login session, every API
     token and every unused reset link (whoever knew the old password may have made some)."""
-    user.password_hash = HASHER.hash(new_password)
+    user.password_hash = hasher().hash(new_password)
     db.execute(delete(LoginSession).where(LoginSession.user_id == user.id))
     db.execute(delete(ApiToken).where(ApiToken.user_id == user.id))
     db.execute(update(PasswordReset).where(PasswordReset.user_id == user.id,
@@ -230,7 +243,7 @@ def change_password(*, db: Session, user_id: int, current_password: str, new_pas
     if user is None:
         raise NotFound("no such user")
     try:
-        HASHER.verify(user.password_hash, current_password[:MAX_PASSWORD])
+        hasher().verify(user.password_hash, current_password[:MAX_PASSWORD])
     except (VerificationError, InvalidHashError) as exc:
         raise Invalid("the current password is wrong") from exc
     check_password(new_password)
