@@ -204,12 +204,18 @@ class TestDatabases:
             database.dispose()
         self._template_ready = True
 
-    def new(self, *, migrated: bool = True) -> str:
-        """Create a fresh database and return its URL: migrated to heads, or empty."""
+    def new(self, *, migrated: bool = True, copy_of: str | None = None) -> str:
+        """Create a fresh database and return its URL: migrated to heads, or empty, or a copy of
+        the database named ``copy_of`` (which must have no open connection)."""
         name = f"{self.prefix}_{next(self._names)}"
-        if migrated:
+        if copy_of is not None:
+            template = copy_of
+        elif migrated:
             self._ensure_template()
-        self._create(name, self.template if migrated else "template0")
+            template = self.template
+        else:
+            template = "template0"
+        self._create(name, template)
         return self.url(name)
 
     @contextmanager
