@@ -76,7 +76,7 @@ def main() -> None:
     args = parser.parse_args()
     from sqlalchemy import select
 
-    from dailypapers.search.alignment import fuse_similar
+    from dailypapers.search.alignment import fuse_similar, title_and_sentences
     from dailypapers.search.query import parse_query
     from dailypapers.search.ranking import rank_query
     from dailypapers.search.sentence_vectors import sentence_vectors_of
@@ -95,7 +95,7 @@ def main() -> None:
                                 floor=engine.settings.search_semantic_floor)
             candidates = ranked.ids[:60]
             sentences = sentence_vectors_of(db=db, model=engine.model, paper_ids=candidates)
-            best = {pid: float((rows @ vector).max()) for pid, rows in sentences.items()}
+            best = {pid: float((title_and_sentences(rows)[1] @ vector).max()) for pid, rows in sentences.items()}
             cosine = {pid: float(v @ vector) for pid, v in engine.vectors.vectors_of(candidates).items()}
             reranked = fuse_similar(candidates, cosine=cosine, aligned=best, keyword=ranked.keyword) + ranked.ids[60:]
             for name, order in (("keyword only", ranked.keyword), ("meaning only", ranked.semantic),

@@ -62,6 +62,15 @@ def transport_many(query: np.ndarray, others: list[np.ndarray], *, epsilon: floa
     return [float(t) if len(other) else 0.0 for t, other in zip(totals, others, strict=True)]
 
 
+def title_and_sentences(rows: np.ndarray) -> tuple[np.ndarray | None, np.ndarray]:
+    """A stored row taken apart: the title's vector (``None`` when the paper has no title, or for
+    a row of one vector, which holds no title) and the abstract's sentence vectors."""
+    if len(rows) < 2:
+        return None, rows
+    title = rows[0]
+    return (title if bool(np.any(title)) else None), rows[1:]
+
+
 @dataclass(frozen=True)
 class MatchedSentence:
     """One reason a paper matched: its sentence and the query's (``None`` for a text query)."""
@@ -85,30 +94,47 @@ def explain(query: np.ndarray, other: np.ndarray, *, top: int = 2) -> list[Match
 
 
 #: Weights of the similar-papers fusion over the candidates (z-scored within them): the whole-
-#: abstract cosine, the sentence alignment, the keyword rank. Tuned on CSFCube's dev folds only
-#: (each fold's dev chose 1.5 / 1 / 0.5 and 1.5 / 0.5 / 0.25; this is their mean), docs/search.md.
-SIMILAR_WEIGHTS = (1.5, 0.75, 0.375)
+#: abstract cosine, the sentence alignment, the keyword rank, the title cosine. Chosen on
+#: CSFCube's dev folds, docs/search.md "Sentence-level matching" (the cross-validated figure).
+SIMILAR_WEIGHTS = (1.5, 0.75, 0.375, 0.5)
 
 
 def _zscores(values: np.ndarray) -> np.ndarray:
+    # A constant column (every candidate at the average) can have a std of ~1e-16 from rounding:
+    # dividing by it would turn rounding noise into full-size scores.
     spread = float(values.std())
-    return (values - values.mean()) / spread if spread > 0 else np.zeros_like(values)
+    return (values - values.mean()) / spread if spread > 1e-9 else np.zeros_like(values)
+
+
+def _column(scores: dict[int, float], candidates: list[int]) -> np.ndarray:
+    """A score per candidate; a candidate without one (not embedded yet) counts as average."""
+    average = float(np.mean(list(scores.values()))) if scores else 0.0
+    return np.array([scores.get(pid, average) for pid in candidates], dtype=np.float64)
+
+
+def similar_scores(candidates: list[int], *, cosine: dict[int, float], aligned: dict[int, float],
+                   keyword: list[int], title: dict[int, float] | None = None,
+                   weights: tuple[float, float, float, float] = SIMILAR_WEIGHTS) -> np.ndarray:
+    """Each candidate's fused score: the weighted sum of the z-scores (over the candidates) of its
+    whole-abstract cosine, its sentence alignment, its keyword rank ((n - position) / n, 0 when
+    the keyword list misses it) and its title's cosine with the paper's title. A candidate
+    missing a score (its sentences not embedded yet, no title) counts as average there."""
+    position = {pid: i for i, pid in enumerate(keyword)}
+    n = max(len(keyword), 1)
+    columns = [_column(cosine, candidates), _column(aligned, candidates),
+               np.array([(n - position[pid]) / n if pid in position else 0.0 for pid in candidates]),
+               _column(title or {}, candidates)]
+    return np.asarray(sum(w * _zscores(col) for w, col in zip(weights, columns, strict=True)))
 
 
 def fuse_similar(candidates: list[int], *, cosine: dict[int, float], aligned: dict[int, float],
-                 keyword: list[int], weights: tuple[float, float, float] = SIMILAR_WEIGHTS) -> list[int]:
-    """``candidates`` re-ranked by the weighted z-scores of their whole-abstract cosine, their
-    sentence alignment and their keyword rank (scores, not ranks: a close second by meaning stays
-    close). A candidate missing a score (its sentences not embedded yet) counts as average there."""
+                 keyword: list[int], title: dict[int, float] | None = None,
+                 weights: tuple[float, float, float, float] = SIMILAR_WEIGHTS) -> list[int]:
+    """``candidates`` re-ranked by ``similar_scores``, best first (scores, not ranks: a close second
+    by meaning stays close; ties keep the candidates' order)."""
     if not candidates:
         return []
-    position = {pid: i for i, pid in enumerate(keyword)}
-    n = max(len(keyword), 1)
-    columns = []
-    for scores in (cosine, aligned):
-        average = float(np.mean(list(scores.values()))) if scores else 0.0
-        columns.append(np.array([scores.get(pid, average) for pid in candidates], dtype=np.float64))
-    columns.append(np.array([(n - position[pid]) / n if pid in position else 0.0 for pid in candidates]))
-    total = sum(w * _zscores(col) for w, col in zip(weights, columns, strict=True))
+    total = similar_scores(candidates, cosine=cosine, aligned=aligned, keyword=keyword, title=title,
+                           weights=weights)
     order = np.argsort(-total, kind="stable")
     return [candidates[i] for i in order]

@@ -14,7 +14,7 @@ from typing import TypeVar
 
 import numpy as np
 
-from dailypapers.search.alignment import fuse_similar, transport_many
+from dailypapers.search.alignment import SIMILAR_WEIGHTS, fuse_similar, title_and_sentences, transport_many
 from dailypapers.search.engine import SearchEngine
 from dailypapers.search.fusion import reciprocal_rank_fusion
 from dailypapers.search.neighbours import Neighbours
@@ -121,15 +121,19 @@ SENTENCE_DEPTH = 60
 
 
 def rerank_similar(ranked: Ranked, *, vector: np.ndarray, dense: Neighbours, sentences: dict[int, np.ndarray],
-                   query: int) -> list[int]:
+                   query: int, weights: tuple[float, float, float, float] = SIMILAR_WEIGHTS) -> list[int]:
     """``ranked``'s candidates re-ranked with sentence-level matching (``alignment.fuse_similar``):
     the query paper's sentences aligned with each candidate's, fused with the whole-abstract
-    cosine and the keyword rank. ``sentences`` holds the vectors of the query and the candidates
-    that have them; the others count as average on that score."""
-    mine = sentences.get(query)
-    if mine is None:
+    cosine, the keyword rank and the two titles' cosine. ``sentences`` holds the stored rows
+    (title, then sentences) of the query and the candidates that have them; the others count as
+    average on those scores."""
+    if query not in sentences:
         return ranked.ids
+    my_title, mine = title_and_sentences(sentences[query])
     cosine = {pid: float(v @ vector) for pid, v in dense.vectors_of(ranked.ids).items()}
-    have = [pid for pid in ranked.ids if pid in sentences]
-    aligned = dict(zip(have, transport_many(mine, [sentences[pid] for pid in have]), strict=True))
-    return fuse_similar(ranked.ids, cosine=cosine, aligned=aligned, keyword=ranked.keyword)
+    parts = {pid: title_and_sentences(sentences[pid]) for pid in ranked.ids if pid in sentences}
+    aligned = dict(zip(parts, transport_many(mine, [theirs for _, theirs in parts.values()]), strict=True))
+    titles = ({pid: float(their_title @ my_title) for pid, (their_title, _) in parts.items()
+               if their_title is not None} if my_title is not None else {})
+    return fuse_similar(ranked.ids, cosine=cosine, aligned=aligned, keyword=ranked.keyword, title=titles,
+                        weights=weights)

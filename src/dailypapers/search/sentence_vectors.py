@@ -7,7 +7,9 @@ sentence vectors when it has none or its split changed (``sentences_hash``). Unt
 matched by its whole-abstract vector and keywords only: nothing waits for them.
 
 Stored as one row per paper and model: ``count × dim`` float16 (the half-precision values change
-CSFCube NDCG%20 by less than 0.01, docs/search.md).
+CSFCube NDCG%20 by less than 0.01, docs/search.md). The row's first vector is the paper's title
+(zeros for a paper without one), the abstract's sentences follow (``sentences.paper_items``);
+``alignment.title_and_sentences`` takes a row apart.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from dailypapers.search.embedder import EmbedResult, _candidate_batches, _candidates
 from dailypapers.search.encoder import EmbeddingProvider
-from dailypapers.search.sentences import paper_sentences, sentences_hash
+from dailypapers.search.sentences import paper_items, sentences_hash
 from dailypapers.store import Paper, SentenceEmbedding
 from dailypapers.store.base import utcnow
 
@@ -67,18 +69,23 @@ def embed_sentences_pending(*, db: Session, provider: EmbeddingProvider, batch_s
         todo: list[tuple[int, str, list[str]]] = []
         confirmed: list[int] = []
         for pid, title, abstract in papers:
-            sentences = paper_sentences(title or "", abstract or "")
-            digest = sentences_hash(sentences)
-            if stored.get(pid) == digest or not sentences:
+            items = paper_items(title or "", abstract or "")
+            digest = sentences_hash(items)
+            if stored.get(pid) == digest or not items:
                 confirmed.append(pid)
             else:
-                todo.append((pid, digest, sentences))
-        flat = [text for _, _, sentences in todo for text in sentences]
+                todo.append((pid, digest, items))
+        # An empty title is not embedded: its row keeps a zero vector (no title score).
+        flat = [text for _, _, items in todo for text in items if text]
         vectors = provider.embed_documents(flat) if flat else np.zeros((0, 0), np.float32)
         rows, at = [], 0
-        for pid, digest, sentences in todo:
-            rows.append((pid, digest, vectors[at:at + len(sentences)]))
-            at += len(sentences)
+        for pid, digest, items in todo:
+            row = np.zeros((len(items), vectors.shape[1]), np.float32)
+            for i, text in enumerate(items):
+                if text:
+                    row[i] = vectors[at]
+                    at += 1
+            rows.append((pid, digest, row))
         try:
             if rows:
                 _store(db, model, rows)
@@ -99,7 +106,8 @@ def embed_sentences_pending(*, db: Session, provider: EmbeddingProvider, batch_s
 
 
 def sentence_vectors_of(*, db: Session, model: str, paper_ids: Iterable[int]) -> dict[int, np.ndarray]:
-    """The stored sentence vectors (float32, one row per sentence) of the papers that have them."""
+    """The stored rows (float32: the title's vector, then one per sentence) of the papers that
+    have them; ``alignment.title_and_sentences`` takes one apart."""
     ids = list(paper_ids)
     out: dict[int, np.ndarray] = {}
     for start in range(0, len(ids), 500):

@@ -18,8 +18,9 @@ import re
 MIN_CHARS = 25
 #: At most this many sentences (vectors) per paper; longer abstracts merge their tail.
 MAX_SENTENCES = 16
-#: Bumped when the split changes, so stored sentence vectors are recomputed.
-SPLIT_VERSION = 1
+#: Bumped when the split or the row layout changes, so stored sentence vectors are recomputed
+#: (2: the title's vector is the row's first, ``paper_items``).
+SPLIT_VERSION = 2
 
 _ABBREVIATIONS = frozenset("""
 e.g i.e et al etc cf vs fig figs eq eqs sec resp approx no nos ref refs dr mr ms prof st jr sr
@@ -66,6 +67,14 @@ def paper_sentences(title: str, abstract: str) -> list[str]:
     whole-abstract vector already; a paper with no abstract is its title alone)."""
     sentences = split_sentences(abstract)
     return sentences or ([" ".join(title.split())] if title.strip() else [])
+
+
+def paper_items(title: str, abstract: str) -> list[str]:
+    """What a paper's ``sentence_embeddings`` row holds, in order: its title (``""`` when it has
+    none: stored as a zero vector), then ``paper_sentences``; ``[]`` for a paper with neither.
+    The title's own vector is a fourth similar-papers score (``alignment.fuse_similar``)."""
+    sentences = paper_sentences(title, abstract)
+    return [" ".join(title.split()), *sentences] if sentences else []
 
 
 def sentences_hash(sentences: list[str]) -> str:

@@ -34,7 +34,8 @@ class Reason:
 
 def _sentences(db: Session, engine: SearchEngine,
                paper_ids: Sequence[int]) -> dict[int, tuple[list[str], np.ndarray]]:
-    """Each paper's sentences with their stored vectors, when they agree (same split)."""
+    """Each paper's abstract sentences with their stored vectors, when they agree (same split).
+    The row's title vector is left out: a title is not a matched *sentence* of the abstract."""
     if not engine.settings.search_sentences or not paper_ids:
         return {}
     vectors = sentence_vectors_of(db=db, model=engine.model, paper_ids=paper_ids)
@@ -44,8 +45,10 @@ def _sentences(db: Session, engine: SearchEngine,
     out = {}
     for pid, title, abstract in texts:
         sentences = paper_sentences(title or "", abstract or "")
-        if len(sentences) == len(vectors[pid]):  # else the text changed since `embed`: no reason yet
-            out[pid] = (sentences, vectors[pid])
+        # Title first, then the sentences; a row of another length was computed from another text
+        # (or layout) since `embed` last ran: no reason until it runs again.
+        if len(vectors[pid]) == len(sentences) + 1:
+            out[pid] = (sentences, vectors[pid][1:])
     return out
 
 
