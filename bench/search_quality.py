@@ -19,8 +19,11 @@ with ``dailypapers embed``'s service, and indexed by the product's ``SearchEngin
   optimal transport over their sentence pairs (``search/alignment.py``, as otAspire does), and
   that score fused with the whole-abstract cosine and the keyword rank (``fuse_similar``, weights
   tuned on the dev folds only); ``sentences only`` is the alignment alone.
+- ``similar + sentences + titles``: the same plus the cosine of the two titles' vectors (the first
+  vector of each paper's row, as ``dailypapers embed`` stores it): the product's ``rerank_similar``;
+  ``titles only`` is that cosine alone. The weights are cross-validated over three grids (printed).
 
-Sentence vectors (~29,000 sentences, CPU-heavy) are computed when missing, batched, with a
+Sentence and title vectors (~28,300 sentences + 4,200 titles, CPU-heavy) are computed when missing, batched, with a
 progress bar, and cached by the SHA-256 of each sentence under ``--sentence-cache``
 (``keys.json`` + ``vectors.npy``, appended as they are computed: an interrupted run resumes).
 
