@@ -110,13 +110,18 @@ def main() -> None:
     parser.add_argument("--cache", type=Path, default=ROOT / "var" / "bench" / "recommend",
                         help="Where the vectors are cached (computed when missing).")
     parser.add_argument("--every", type=int, default=1, help="Evaluate every N-th author only (quicker runs).")
+    parser.add_argument("--out", type=Path, default=RESULTS, help="Where the JSON goes.")
+    parser.add_argument("--half", choices=["all", "dev", "test"], default="all",
+                        help="Authors in alphabetical order alternate dev, test: tune on dev, report test.")
+    parser.add_argument("--weights", type=json.loads, default=None,
+                        help='Override search.recommend.FEATURE_WEIGHTS (tuning), e.g. \'{"classifier": 0}\'.')
     parser.add_argument("--background", type=int, default=300,
                         help="Negatives of the classifier: this many papers featured last before the split.")
     parser.add_argument("--threads", type=int, default=0, help="onnxruntime threads when embedding (0: one per core).")
     args = parser.parse_args()
 
     from bench.recommend_vectors import load_or_embed
-    from dailypapers.search import recommend
+    from dailypapers.search import lexical_profile, recommend
     from dailypapers.search.fusion import reciprocal_rank_fusion
     from dailypapers.services.trending import trending_score
 
@@ -134,7 +139,12 @@ def main() -> None:
     for i, row in enumerate(rows):
         for name in set(row.get("authors") or []):
             papers_of[name].append(i)
-    authors = sorted(a for a, p in papers_of.items() if len(p) >= MIN_PAPERS)[::args.every]
+    authors = sorted(a for a, p in papers_of.items() if len(p) >= MIN_PAPERS)
+    authors = {"all": authors, "dev": authors[0::2], "test": authors[1::2]}[args.half][::args.every]
+    if args.weights:
+        recommend.FEATURE_WEIGHTS.update(args.weights)
+    bags = lexical_profile.BagCache(size=len(rows))
+    bag_of = [bags.bag(i, r["title"], r.get("abstract") or "") for i, r in enumerate(rows)]
 
     names = ["popularity", "trending", "bm25 profile", "profile (zotero)", "classifier (arxiv-sanity)", "for you",
              "max cosine", "for you + bm25", "profile + classifier + bm25", "max + bm25"]
@@ -174,7 +184,9 @@ def main() -> None:
         t0 = time.process_time()
         zotero, _ = recommend.profile_scores(cand, kept, recommend.recency_weights(len(kept)))
         model = recommend.train_member_model(kept, np.zeros((0, cand.shape[1])), background)
-        fused = recommend.rank_for_member(cand, kept, background=background, model=model)
+        fused = recommend.rank_for_member(cand, kept, background=background, model=model,
+                                          candidate_bags=[bag_of[i] for i in candidates],
+                                          kept_bags=[bag_of[i] for i in profile[::-1]])
         rank_cpu += time.process_time() - t0
         rankings = {
             "popularity": order(upvotes[candidates], candidates),
@@ -216,20 +228,21 @@ def main() -> None:
           f"{100 * (goals['vs_bm25_recall@20'] or 0):+.1f} % ({'met' if bm and ours >= 1.2 * bm else 'NOT met'})")
     print(f"classifier trained for {classifier_used} of {evaluated} authors; ranking CPU {rank_cpu:.1f} s; "
           f"wall {wall:.0f} s, CPU {cpu:.0f} s, load average {os.getloadavg()[0]:.1f}")
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps({
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps({
         "benchmark": "HF daily papers: authors' later papers among the next 90 days (issue 14 item 7)",
         "dataset": {"path": str(args.data.name), "papers": len(rows), "authors_taken": len(authors),
-                    "authors_evaluated": evaluated, "every": args.every,
+                    "authors_evaluated": evaluated, "every": args.every, "half": args.half,
                     "median_candidates": int(np.median(candidate_counts))},
         "settings": {"min_papers": MIN_PAPERS, "window_days": WINDOW_DAYS, "at": AT, "background": args.background,
-                     "min_positives": recommend.MIN_POSITIVES, "l2": recommend.L2, "bm25": {"k1": K1, "b": B}},
+                     "min_positives": recommend.MIN_POSITIVES, "l2": recommend.L2, "bm25": {"k1": K1, "b": B},
+                     "feature_weights": recommend.FEATURE_WEIGHTS, "title_weight": lexical_profile.TITLE_WEIGHT},
         "scores": scores, "goals": goals, "classifier_trained": classifier_used,
         "seconds": {"wall": round(wall, 1), "cpu": round(cpu, 1), "ranking_cpu": round(rank_cpu, 1)},
         "machine": {"platform": platform.platform(), "python": platform.python_version(), "cpus": os.cpu_count(),
                     "load_average_before": load_before, "load_average_after": os.getloadavg()},
     }, indent=2))
-    print(f"written to {RESULTS.relative_to(ROOT)}")
+    print(f"written to {args.out}")
 
 
 if __name__ == "__main__":

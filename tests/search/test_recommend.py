@@ -98,13 +98,19 @@ def test_dismissed_papers_weigh_more_than_background_ones():
     assert heavy.decision(other)[0] < light.decision(other)[0]
 
 
-def test_ranking_fuses_profile_and_classifier_and_explains_each_paper():
+def test_ranking_sums_z_scored_features_and_explains_each_paper():
     kept = normalise(np.array([[1.0, 0.1, 0.0], [1.0, -0.1, 0.0], [0.9, 0.0, 0.1], [1.0, 0.0, -0.1]]))
     candidates = normalise(np.array([[0.0, 1.0, 0.0], [1.0, 0.0, 0.0], [0.0, 0.0, 1.0]]))
-    ranked = rank_for_member(candidates, kept, background=normalise(np.array([[0.0, 1.0, 1.0]])))
+    background = normalise(np.array([[0.0, 1.0, 1.0]]))
+    ranked = rank_for_member(candidates, kept, background=background)
     assert ranked[0].index == 1
-    # the three lists (profile, nearest kept paper, classifier) put candidate 1 first: 3 × 1/61
-    assert ranked[0].score == pytest.approx(3 / 61)
+    # without bags: the hub-corrected closest kept paper and the classifier, z-scored and weighted
+    model = recommend.train_member_model(kept, np.zeros((0, 3)), background)
+    assert model is not None
+    expected = (recommend.FEATURE_WEIGHTS["nearest"]
+                * recommend.zscore(recommend.hub_corrected(candidates, kept, background))
+                + recommend.FEATURE_WEIGHTS["classifier"] * recommend.zscore(model.decision(candidates)))
+    assert [r.score for r in ranked] == pytest.approx(sorted(expected, reverse=True))
     assert ranked[0].nearest in (0, 1, 2, 3)
     assert rank_for_member(np.zeros((0, 3)), kept) == []
 
@@ -122,6 +128,39 @@ def test_a_dismissal_moves_the_papers_near_it_down():
     # cosines to the kept paper: A = B = 1/√2 ≈ .707, C = 2/√6 ≈ .816
     candidates = normalise(np.array([[0.0, 1.0, 0.0], [1.0, 0.0, 0.0], [1.0, 1.0, 1.0]]))
     assert [r.index for r in rank_for_member(candidates, kept)] == [2, 0, 1]
-    # dismissing A: A loses .5 (→ .207), C loses .5/√3 (→ .527), B nothing (.707)
+    # dismissing A: A loses DISMISS_WEIGHT × .5 standard deviations of the score (z-scores: 1),
+    # C × .5/√3, B nothing
     after = rank_for_member(candidates, kept, dismissed=np.array([[0.0, 1.0, 0.0]]))
-    assert [r.index for r in after] == [1, 2, 0]
+    assert [r.index for r in after] == [2, 1, 0]
+    before = {r.index: r.score for r in rank_for_member(candidates, kept)}
+    moved = {r.index: r.score - before[r.index] for r in after}
+    assert moved[0] == pytest.approx(-recommend.DISMISS_WEIGHT * 0.5)
+    assert moved[2] == pytest.approx(-recommend.DISMISS_WEIGHT * 0.5 / math.sqrt(3))
+    assert moved[1] == 0
+
+
+def test_hub_correction_takes_off_the_mean_cosine_to_the_reference():
+    kept = normalise(np.array([[1.0, 0.0]]))
+    candidates = normalise(np.array([[1.0, 1.0], [1.0, 0.0]]))
+    reference = normalise(np.array([[0.0, 1.0], [1.0, 1.0]] * (recommend.HUB_REFERENCE // 2)))
+    corrected = recommend.hub_corrected(candidates, kept, reference)
+    assert corrected[0] == pytest.approx(1 / math.sqrt(2) - (1 / math.sqrt(2) + 1) / 2)
+    assert corrected[1] == pytest.approx(1 - (0 + 1 / math.sqrt(2)) / 2)
+    # too few reference papers: no correction
+    assert list(recommend.hub_corrected(candidates, kept, reference[:2])) == pytest.approx([1 / math.sqrt(2), 1])
+
+
+def test_a_candidate_sharing_a_kept_papers_words_is_lifted_by_the_lexical_features():
+    from dailypapers.search.lexical_profile import BagCache
+
+    bags = BagCache()
+    kept_bags = [bags.bag("k", "Gaussian splatting for avatars", "We splat Gaussians onto meshes.")]
+    candidate_bags = [bags.bag("a", "Diffusion for video", "A video diffusion model."),
+                      bags.bag("b", "Faster splatting", "Gaussian splatting, twice as fast."),
+                      bags.bag("c", "Language models reason", "Chains of thought.")]
+    # the vectors alone put candidate a first
+    kept = normalise(np.array([[1.0, 0.0]]))
+    candidates = normalise(np.array([[1.0, 0.1], [0.5, 1.0], [0.0, 1.0]]))
+    assert rank_for_member(candidates, kept)[0].index == 0
+    ranked = rank_for_member(candidates, kept, candidate_bags=candidate_bags, kept_bags=kept_bags)
+    assert ranked[0].index == 1

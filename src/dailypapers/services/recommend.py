@@ -2,12 +2,12 @@
 
 What the member kept (papers in their library and papers they upvoted, newest first) is their
 profile; papers they marked "not interested" are the negatives; the maths is
-``search/recommend.py`` (a recency-weighted profile, a per-member classifier once there are enough
-kept papers, fused by reciprocal rank). Papers new from authors, organizations and saved searches
-the member follows (``follow_news``, within the candidates' span) join as one more ranked list,
-with the follow as their reason, so a member with follows but an empty library (cold start) gets
-those first; a member with neither gets the popular papers of the period with a request to
-keep a few (the "picks"), never an empty page.
+``search/recommend.py`` (each kept paper as a BM25 query, the closest kept paper's cosine, a
+per-member classifier once there are enough kept papers: z-scored and summed). Papers new from
+authors, organizations and saved searches the member follows (``follow_news``, within the
+candidates' span) join as one more ranked list, with the follow as their reason, so a member
+with follows but an empty library (cold start) gets those first; a member with neither gets the
+popular papers of the period with a request to keep a few (the "picks"), never an empty page.
 
 Candidates: the papers featured on ``day`` (or, without a day, up to the newest featured day) and
 in the ``RECENT_DAYS`` before it, plus papers published on arXiv in that span that nobody featured
@@ -24,7 +24,7 @@ import numpy as np
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from dailypapers.search import recommend
+from dailypapers.search import lexical_profile, recommend
 from dailypapers.search.fusion import reciprocal_rank_fusion
 from dailypapers.search.engine import SearchEngine
 from dailypapers.services.errors import NotFound
@@ -47,6 +47,9 @@ MAX_DISMISSED = 200
 #: Background negatives of the classifier (arxiv-sanity: every paper the member did not keep;
 #: here the papers featured last before the recent catalog, which is what bench/recommend.py measured).
 BACKGROUND = 300
+#: Term bags of recently ranked papers, by (paper id, content hash): a page view tokenises only
+#: papers it has not seen (one per worker process; lexical_profile.CACHE_SIZE bags, ~20 MB).
+BAGS = lexical_profile.BagCache()
 DEFAULT_LIMIT = 30
 MAX_LIMIT = 100
 #: Papers new from follows considered per list (the newest).
@@ -132,15 +135,32 @@ def _background(db: Session, anchor: dt.date, exclude: set[int]) -> list[int]:
     return [pid for pid in ids if pid not in exclude][:BACKGROUND]
 
 
-def _vectors(db: Session, model: str, paper_ids: Sequence[int]) -> dict[int, np.ndarray]:
+def _vectors(db: Session, model: str, paper_ids: Sequence[int]) -> tuple[dict[int, np.ndarray], dict[int, str]]:
+    """The papers' vectors, and the content hash each was computed from (the bags' cache key)."""
     out: dict[int, np.ndarray] = {}
+    hashes: dict[int, str] = {}
     ids = list(paper_ids)
     for start in range(0, len(ids), 500):
-        rows = db.execute(select(Embedding.paper_id, Embedding.vector).where(
+        rows = db.execute(select(Embedding.paper_id, Embedding.vector, Embedding.content_hash).where(
             Embedding.model == model, Embedding.paper_id.in_(ids[start:start + 500])))
-        for pid, blob in rows:
+        for pid, blob, digest in rows:
             out[pid] = np.frombuffer(blob, dtype="<f4")
-    return out
+            hashes[pid] = digest
+    return out, hashes
+
+
+def _bags(db: Session, hashes: dict[int, str], paper_ids: Sequence[int]) -> list[lexical_profile.Bag]:
+    """The papers' term bags, from ``BAGS`` when their text (content hash) is unchanged; only the
+    others' titles and abstracts are read and tokenised. The key holds the database too: one
+    process may serve several (the tests do), where paper ids repeat."""
+    bind = db.get_bind()
+    where = str(bind.engine.url)
+    missing = [pid for pid in paper_ids if BAGS.get((where, pid, hashes[pid])) is None]
+    for start in range(0, len(missing), 500):
+        for pid, title, abstract in db.execute(select(Paper.id, Paper.title, Paper.abstract).where(
+                Paper.id.in_(missing[start:start + 500]))):
+            BAGS.bag((where, pid, hashes[pid]), title or "", abstract or "")
+    return [BAGS.get((where, pid, hashes[pid])) or {} for pid in paper_ids]
 
 
 def _matrix(vectors: dict[int, np.ndarray], ids: Sequence[int], dim: int) -> np.ndarray:
@@ -190,7 +210,7 @@ def for_you(*, db: Session, user_id: int, day: dt.date | None = None, limit: int
     followed, follow_count = _followed(db, engine, user_id, anchor, candidates)
     background = _background(db, anchor, set(kept_ids) | set(dismissed)) if len(kept_ids) >= recommend.MIN_POSITIVES \
         else []
-    vectors = _vectors(db, model, [*candidates, *kept_ids, *dismissed, *background])
+    vectors, hashes = _vectors(db, model, [*candidates, *kept_ids, *dismissed, *background])
     dim = next((v.shape[0] for v in vectors.values()), 0)
     kept = [pid for pid in kept_ids if pid in vectors]
     ranked_ids = [pid for pid in candidates if pid in vectors]
@@ -202,7 +222,9 @@ def for_you(*, db: Session, user_id: int, day: dt.date | None = None, limit: int
         ranked = recommend.rank_for_member(
             cand, _matrix(vectors, kept, dim),
             dismissed=_matrix(vectors, [p for p in dismissed if p in vectors], dim),
-            background=_matrix(vectors, [p for p in background if p in vectors], dim))
+            background=_matrix(vectors, [p for p in background if p in vectors], dim),
+            candidate_bags=_bags(db, hashes, ranked_ids) if kept else None,
+            kept_bags=_bags(db, hashes, kept) if kept else None)
         lists.append([ranked_ids[r.index] for r in ranked])
         nearest = {ranked_ids[r.index]: kept[r.nearest] for r in ranked if r.nearest >= 0}
         used_model = len(kept) >= recommend.MIN_POSITIVES and any(p in vectors for p in [*background, *dismissed])
