@@ -32,7 +32,8 @@ def test_not_interested_in_place_moves_the_ranking(site, browser):
     with site.database.session() as db:
         kept = _paper(db, [1, 0, 0], day=DAY - dt.timedelta(days=30), title="FY kept paper")
         near = _paper(db, [0.75, 0.66, 0], title="FY near paper")
-        twin = _paper(db, [0.72, 0.69, 0], title="FY twin of near")
+        # three words like the others: the lexical features tie, the vectors decide
+        twin = _paper(db, [0.72, 0.69, 0], title="FY twin paper")
         side = _paper(db, [0.7, 0, 0.714], title="FY side paper")
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()

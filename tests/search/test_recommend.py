@@ -102,14 +102,15 @@ def test_ranking_sums_z_scored_features_and_explains_each_paper():
     kept = normalise(np.array([[1.0, 0.1, 0.0], [1.0, -0.1, 0.0], [0.9, 0.0, 0.1], [1.0, 0.0, -0.1]]))
     candidates = normalise(np.array([[0.0, 1.0, 0.0], [1.0, 0.0, 0.0], [0.0, 0.0, 1.0]]))
     background = normalise(np.array([[0.0, 1.0, 1.0]]))
-    ranked = rank_for_member(candidates, kept, background=background)
-    assert ranked[0].index == 1
-    # without bags: the hub-corrected closest kept paper and the classifier, z-scored and weighted
     model = recommend.train_member_model(kept, np.zeros((0, 3)), background)
     assert model is not None
+    ranked = rank_for_member(candidates, kept, background=background, model=model)
+    assert ranked[0].index == 1
+    # without bags: the closest kept paper and the classifier, z-scored and weighted
     expected = (recommend.FEATURE_WEIGHTS["nearest"]
-                * recommend.zscore(recommend.hub_corrected(candidates, kept, background))
-                + recommend.FEATURE_WEIGHTS["classifier"] * recommend.zscore(model.decision(candidates)))
+                * recommend.zscore(recommend.nearest_scores(candidates, kept), floor=recommend.COSINE_FLOOR)
+                + recommend.FEATURE_WEIGHTS["classifier"]
+                * recommend.zscore(model.decision(candidates), floor=recommend.CLASSIFIER_FLOOR))
     assert [r.score for r in ranked] == pytest.approx(sorted(expected, reverse=True))
     assert ranked[0].nearest in (0, 1, 2, 3)
     assert rank_for_member(np.zeros((0, 3)), kept) == []
@@ -128,8 +129,7 @@ def test_a_dismissal_moves_the_papers_near_it_down():
     # cosines to the kept paper: A = B = 1/√2 ≈ .707, C = 2/√6 ≈ .816
     candidates = normalise(np.array([[0.0, 1.0, 0.0], [1.0, 0.0, 0.0], [1.0, 1.0, 1.0]]))
     assert [r.index for r in rank_for_member(candidates, kept)] == [2, 0, 1]
-    # dismissing A: A loses DISMISS_WEIGHT × .5 standard deviations of the score (z-scores: 1),
-    # C × .5/√3, B nothing
+    # dismissing A: A loses DISMISS_WEIGHT × .5, C × .5/√3, B nothing
     after = rank_for_member(candidates, kept, dismissed=np.array([[0.0, 1.0, 0.0]]))
     assert [r.index for r in after] == [2, 1, 0]
     before = {r.index: r.score for r in rank_for_member(candidates, kept)}
@@ -137,17 +137,6 @@ def test_a_dismissal_moves_the_papers_near_it_down():
     assert moved[0] == pytest.approx(-recommend.DISMISS_WEIGHT * 0.5)
     assert moved[2] == pytest.approx(-recommend.DISMISS_WEIGHT * 0.5 / math.sqrt(3))
     assert moved[1] == 0
-
-
-def test_hub_correction_takes_off_the_mean_cosine_to_the_reference():
-    kept = normalise(np.array([[1.0, 0.0]]))
-    candidates = normalise(np.array([[1.0, 1.0], [1.0, 0.0]]))
-    reference = normalise(np.array([[0.0, 1.0], [1.0, 1.0]] * (recommend.HUB_REFERENCE // 2)))
-    corrected = recommend.hub_corrected(candidates, kept, reference)
-    assert corrected[0] == pytest.approx(1 / math.sqrt(2) - (1 / math.sqrt(2) + 1) / 2)
-    assert corrected[1] == pytest.approx(1 - (0 + 1 / math.sqrt(2)) / 2)
-    # too few reference papers: no correction
-    assert list(recommend.hub_corrected(candidates, kept, reference[:2])) == pytest.approx([1 / math.sqrt(2), 1])
 
 
 def test_a_candidate_sharing_a_kept_papers_words_is_lifted_by_the_lexical_features():

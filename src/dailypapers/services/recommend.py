@@ -208,8 +208,8 @@ def for_you(*, db: Session, user_id: int, day: dt.date | None = None, limit: int
         return ForYou([], None, len(kept_ids), len(dismissed), 0, not kept_ids, False)
     candidates = _candidates(db, anchor, set(kept_ids) | set(dismissed))
     followed, follow_count = _followed(db, engine, user_id, anchor, candidates)
-    background = _background(db, anchor, set(kept_ids) | set(dismissed)) if len(kept_ids) >= recommend.MIN_POSITIVES \
-        else []
+    background = _background(db, anchor, set(kept_ids) | set(dismissed)) \
+        if len(kept_ids) >= recommend.MIN_POSITIVES and recommend.FEATURE_WEIGHTS["classifier"] else []
     vectors, hashes = _vectors(db, model, [*candidates, *kept_ids, *dismissed, *background])
     dim = next((v.shape[0] for v in vectors.values()), 0)
     kept = [pid for pid in kept_ids if pid in vectors]
@@ -227,7 +227,8 @@ def for_you(*, db: Session, user_id: int, day: dt.date | None = None, limit: int
             kept_bags=_bags(db, hashes, kept) if kept else None)
         lists.append([ranked_ids[r.index] for r in ranked])
         nearest = {ranked_ids[r.index]: kept[r.nearest] for r in ranked if r.nearest >= 0}
-        used_model = len(kept) >= recommend.MIN_POSITIVES and any(p in vectors for p in [*background, *dismissed])
+        used_model = (bool(recommend.FEATURE_WEIGHTS["classifier"]) and len(kept) >= recommend.MIN_POSITIVES
+                      and any(p in vectors for p in [*background, *dismissed]))
     if followed:
         lists.append([pid for pid in candidates if pid in followed])
     if not kept:
