@@ -55,9 +55,9 @@ DISMISSED_WEIGHT = 5.0
 #: How much of the closest dismissed paper's cosine is taken off a candidate's profile score.
 DISMISS_PENALTY = 0.5
 #: Weights of the z-scored features of ``rank_for_member`` (tuned on bench/recommend.py's dev half).
-#: On the dev half (every 4th author): the classifier at 0.25 cost 4 points of recall@20 against 0
-#: (.313 vs .325) and correcting the cosine for hubs cost 6 (.302 vs .321 with lexical 1 + 1), so
-#: the classifier is off (not trained) and ``nearest`` is the plain closest kept paper's cosine.
+#: On the dev half (every 4th author): the classifier at 0.25 lowered recall@20 (.313 against .325
+#: at 0) and correcting the cosine for hubs did too (.290 against .306), so the classifier is off
+#: (not trained) and ``nearest`` is the plain closest kept paper's cosine (docs/site.md).
 FEATURE_WEIGHTS = {"lexical best": 1.0, "lexical recent": 1.5, "nearest": 1.0, "classifier": 0.0}
 #: The smallest spread of the lexical features z-scoring divides by (they run from 0 to 1: the
 #: candidate's score against a kept paper over the kept paper's against itself).
