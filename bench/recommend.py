@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/recommend.py                       # embeds the 11,027 papers once (minutes), cached
     .venv/bin/python bench/recommend.py --cache /work/cache/foryou --every 4   # a quarter of the authors
+    .venv/bin/python bench/recommend.py --half dev --every 4   # tune on the dev half, report --half test
 
 Protocol, on ../shared/data/hf_daily_papers.jsonl. Papers are dated by the day they were featured.
 For every author with at least 6 papers, their papers in date order are split in two halves: the
@@ -19,8 +20,8 @@ nDCG@20 (binary gains), averaged over authors.
 - ``profile (zotero)``: ``search.recommend.profile_scores`` alone (recency-weighted cosine);
 - ``classifier (arxiv-sanity)``: the per-member logistic regression alone, with the ``--background``
   papers featured last before the split day (not in the profile) as negatives;
-- ``for you``: ``search.recommend.rank_for_member``, what the product ranks with (the profile, the
-  closest kept paper and the classifier, fused by RRF);
+- ``for you``: ``search.recommend.rank_for_member``, what the product ranks with (each kept paper as a
+  BM25 query and the closest kept paper, z-scored and summed; ``--weights`` to try others);
 - for reference: ``max cosine`` (the closest kept paper alone) and fusions with the BM25 list
   (``for you + bm25``, ``profile + classifier + bm25``, ``max + bm25``), which the product does not use.
 
