@@ -14,7 +14,8 @@ from typing import TypeVar
 
 import numpy as np
 
-from dailypapers.search.alignment import SIMILAR_WEIGHTS, fuse_similar, title_and_sentences, transport_many
+from dailypapers.search.alignment import (QUERY_WEIGHTS, SIMILAR_WEIGHTS, fuse_query, fuse_similar,
+                                          title_and_sentences, transport_many)
 from dailypapers.search.engine import SearchEngine
 from dailypapers.search.fusion import reciprocal_rank_fusion
 from dailypapers.search.neighbours import Neighbours
@@ -137,3 +138,46 @@ def rerank_similar(ranked: Ranked, *, vector: np.ndarray, dense: Neighbours, sen
                if their_title is not None} if my_title is not None else {})
     return fuse_similar(ranked.ids, cosine=cosine, aligned=aligned, keyword=ranked.keyword, title=titles,
                         weights=weights)
+
+
+#: Text queries re-ranked by sentence matching: this many hybrid candidates are read.
+QUERY_DEPTH = 30
+
+
+@dataclass(frozen=True)
+class QueryFeatures:
+    """What the text-query re-ranking reads of the head of a hybrid ranking."""
+
+    head: list[int]
+    sentence: dict[int, float]  # the query's cosine with each candidate's closest sentence
+    cosine: dict[int, float]  # the query's cosine with each candidate's whole-abstract vector
+
+
+def query_features(ranked: Ranked, *, vector: np.ndarray, dense: Neighbours,
+                   sentences: dict[int, np.ndarray], depth: int = QUERY_DEPTH) -> QueryFeatures:
+    head = ranked.ids[:depth]
+    # A stored row is the title's vector, then the sentences': the query matches sentences only.
+    abstract = {pid: title_and_sentences(sentences[pid])[1] for pid in head if pid in sentences}
+    best = {pid: float((rows @ vector).max()) for pid, rows in abstract.items() if len(rows)}
+    cosine = {pid: float(v @ vector) for pid, v in dense.vectors_of(head).items()}
+    return QueryFeatures(head=head, sentence=best, cosine=cosine)
+
+
+def rerank_query(ranked: Ranked, features: QueryFeatures,
+                 weights: tuple[float, float, float] = QUERY_WEIGHTS) -> Ranked:
+    """``ranked`` with its head re-ordered by ``alignment.fuse_query`` (the rest unchanged).
+
+    Scores stay comparable down the whole list: the head's RRF scores, sorted, are handed out
+    again in the new order (a hit's score is the RRF score of the place it now holds), so scores
+    never increase down the list and the tail's are untouched. Without any sentence vector in the
+    head the ranking is returned as it is.
+    """
+    head = features.head
+    if not features.sentence or len(head) < 2:
+        return ranked
+    order = [pid for pid, _ in fuse_query(head, sentence=features.sentence, cosine=features.cosine,
+                                          weights=weights)]
+    places = sorted((ranked.scores[pid] for pid in head), reverse=True)
+    scores = dict(ranked.scores) | dict(zip(order, places, strict=True))
+    return Ranked(ids=order + ranked.ids[len(head):], scores=scores, keyword=ranked.keyword,
+                  semantic=ranked.semantic)
