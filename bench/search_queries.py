@@ -73,10 +73,14 @@ def embed_heads(db, engine, paper_ids: set[int]) -> int:  # type: ignore[no-unty
 
     have = set(db.scalars(select(SentenceEmbedding.paper_id).where(SentenceEmbedding.model == engine.model)))
     todo = sorted(paper_ids - have)
-    for start in range(0, len(todo), 256):
+    for start in range(0, len(todo), 64):
+        batch = todo[start:start + 64]
+        # another process may be embedding the same list from its end (rows it wrote are skipped)
+        done = set(db.scalars(select(SentenceEmbedding.paper_id).where(
+            SentenceEmbedding.model == engine.model, SentenceEmbedding.paper_id.in_(batch))))
         rows = []
         for pid, title, abstract in db.execute(select(Paper.id, Paper.title, Paper.abstract)
-                                               .where(Paper.id.in_(todo[start:start + 256]))):
+                                               .where(Paper.id.in_([p for p in batch if p not in done]))):
             items = paper_items(title or "", abstract or "")
             if items:  # the stored layout: the title's vector (zeros without a title), then sentences
                 texts = [i for i, text in enumerate(items) if text]
@@ -219,6 +223,7 @@ def main() -> None:
                 ranked = rank_query(engine, parse_query(q["query"]), vector=engine.embed_query(q["query"]),
                                     dense=engine.vectors, limit=200, floor=engine.settings.search_semantic_floor)
                 heads.update(ranked.ids[:QUERY_DEPTH])
+            (args.cache / "heads.json").write_text(json.dumps(sorted(heads)))
             print(f"sentence vectors: {embed_heads(db, engine, heads)} of the {len(heads)} head papers embedded")
     ranks: dict[str, list[int | None]] = {run: [] for run in RUNS}
     features: list[tuple[QueryFeatures, list[int], int]] = []

@@ -143,7 +143,8 @@ def fuse_similar(candidates: list[int], *, cosine: dict[int, float], aligned: di
 
 #: Weights of the text-query re-ranking over the top hybrid candidates (z-scored within them): the
 #: hybrid (RRF) rank, the query's cosine with the candidate's closest sentence, the whole-abstract
-#: cosine. Tuned on the dev half of bench/data/hf_queries_heldout.jsonl only (docs/search.md).
+#: cosine. Not tuned: the dev half of bench/data/hf_queries_heldout.jsonl preferred no re-rank at
+#: all, so search does not use it (docs/search.md, "Search (text queries)").
 QUERY_WEIGHTS = (1.0, 1.0, 0.5)
 
 
