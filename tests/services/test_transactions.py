@@ -20,7 +20,7 @@ SERVICES = Path(__file__).resolve().parents[2] / "src" / "dailypapers" / "servic
 # Batch jobs whose unit of work is a batch or one delivery, each committed on purpose (imports
 # resume after a crash, the outbox fences each mail, a copy is checked before it commits, a sync
 # commits each harvested page with its checkpoint, the schedule claims each period).
-COMMITTING_MODULES = {"catalog.py", "snapshot.py", "outbox.py", "dbcopy.py", "sync_arxiv.py", "sync_hf.py",
+COMMITTING_MODULES = {"catalog_import.py", "snapshot.py", "outbox.py", "dbcopy.py", "sync_arxiv.py", "sync_hf.py",
                       "sync_schedule.py", "pending_submissions.py"}
 
 

@@ -27,6 +27,10 @@ CopyProgress = Callable[[str, int, int], None]
 
 # Bookkeeping tables that belong to the schema, not to the data.
 NOT_DATA = {"alembic_version"}
+# Tables whose row the migration itself writes (the catalog's random id): a freshly migrated
+# target holds it, yet is empty. The source's row replaces it, so the target names the same
+# catalog as its source (and search indexes built for the target's old contents are rebuilt).
+MIGRATION_ROWS = {"catalog_identity"}
 
 
 class CopyError(RuntimeError):
@@ -77,14 +81,13 @@ def _check_schemas(source: Session, target: Session) -> None:
 
 
 def _empty_target(target: Session, tables: list[Table], *, replace: bool) -> None:
-    filled = [f"{t.name} ({n})" for t in tables if (n := _count(target, t))]
-    if not filled:
-        return
-    if not replace:
+    filled = [f"{t.name} ({n})" for t in tables if t.name not in MIGRATION_ROWS and (n := _count(target, t))]
+    if filled and not replace:
         raise CopyError("the target database is not empty: " + ", ".join(filled)
                         + "; pass --replace to delete its rows first")
     for table in reversed(tables):
-        target.execute(delete(table))
+        if filled or table.name in MIGRATION_ROWS:
+            target.execute(delete(table))
 
 
 def _copy_table(source: Session, target: Session, table: Table, *, batch_size: int,
