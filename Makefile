@@ -1,5 +1,7 @@
 # Two commands for a fresh clone: `make run` and `make test`.
 PYTHON ?= python3
+# `make test` reads PIPESTATUS and waits on two runs.
+SHELL := /bin/bash
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
@@ -29,13 +31,23 @@ lint: install
 	PYTHONPATH=src $(BIN)/lint-imports --no-cache
 	$(BIN)/python -m tests.lint.no_sql
 
-# SQLite always; then PostgreSQL when DAILYPAPERS_TEST_POSTGRES_URL is set or in CI (where a
-# missing server fails the run). docs/postgresql.md shows how to start a local test server.
+# SQLite always; with DAILYPAPERS_TEST_POSTGRES_URL set or in CI (where a missing server fails the
+# run) the same suite also runs on PostgreSQL, side by side with the SQLite run: each run spends
+# much of its time waiting (servers, Chromium, the database), so together they take about as long
+# as the slower one alone (docs/site.md "The suite"). Lines are marked [sqlite] / [postgres];
+# docs/postgresql.md shows how to start a local test server. PYTEST_ARGS picks tests or options.
 test: install lint
-	DAILYPAPERS_TEST_BACKEND=sqlite $(BIN)/python -m pytest
 	@if [ -n "$$DAILYPAPERS_TEST_POSTGRES_URL" ] || [ "$$CI" = "true" ]; then \
-	  echo "== the same suite on PostgreSQL =="; \
-	  DAILYPAPERS_TEST_BACKEND=postgres $(BIN)/python -m pytest; \
+	  echo "== the suite on SQLite and on PostgreSQL, side by side =="; \
+	  ( DAILYPAPERS_TEST_BACKEND=sqlite $(BIN)/python -m pytest -p no:cacheprovider $(PYTEST_ARGS) 2>&1 \
+	      | sed -u 's/^/[sqlite]   /'; exit $${PIPESTATUS[0]} ) & sqlite=$$!; \
+	  ( DAILYPAPERS_TEST_BACKEND=postgres $(BIN)/python -m pytest -p no:cacheprovider $(PYTEST_ARGS) 2>&1 \
+	      | sed -u 's/^/[postgres] /'; exit $${PIPESTATUS[0]} ) & postgres=$$!; \
+	  wait $$sqlite; s=$$?; wait $$postgres; p=$$?; \
+	  echo "== SQLite run: exit $$s; PostgreSQL run: exit $$p =="; \
+	  [ $$s -eq 0 ] && [ $$p -eq 0 ]; \
+	else \
+	  DAILYPAPERS_TEST_BACKEND=sqlite $(BIN)/python -m pytest $(PYTEST_ARGS); \
 	fi
 
 bench: install
