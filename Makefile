@@ -34,7 +34,7 @@ lint: install
 # SQLite always; with DAILYPAPERS_TEST_POSTGRES_URL set or in CI (where a missing server fails the
 # run) the same suite also runs on PostgreSQL, side by side with the SQLite run: each run spends
 # much of its time waiting (servers, Chromium, the database), so together they take about as long
-# as the slower one alone (docs/site.md "The suite"). Lines are marked [sqlite] / [postgres];
+# as the slower one alone (docs/site.md "Tests and their time"). Lines are marked [sqlite] / [postgres];
 # docs/postgresql.md shows how to start a local test server. PYTEST_ARGS picks tests or options.
 test: install lint
 	@if [ -n "$$DAILYPAPERS_TEST_POSTGRES_URL" ] || [ "$$CI" = "true" ]; then \
