@@ -104,3 +104,18 @@ def test_postgres_drops_nul_characters_that_it_cannot_store(db):
     db.expire_all()
     stored = db.get(Paper, paper.id)
     assert (stored.title, stored.abstract) == ("Nul title", "An abstract with a NUL.")
+
+
+def test_the_freshness_checks_of_both_vector_tables_read_an_index(database: Database):
+    """``max(created_at)`` of a model is asked before every semantic query (embeddings) and on
+    every paper page (sentence_embeddings, similar papers' version): both read a (model,
+    created_at) index instead of scanning a row per paper."""
+    found = inspect(database.engine)
+    for table in ("embeddings", "sentence_embeddings"):
+        columns = [ix["column_names"] for ix in found.get_indexes(table)]
+        assert ["model", "created_at"] in columns, table
+    if database.engine.dialect.name == "sqlite":
+        with database.engine.connect() as conn:
+            plan = " ".join(str(row[-1]) for row in conn.execute(text(
+                "EXPLAIN QUERY PLAN SELECT max(created_at) FROM sentence_embeddings WHERE model = 'm'")))
+        assert "ix_sentence_embeddings_model_created_at" in plan, plan

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import DateTime, ForeignKey, Integer, LargeBinary, String, UniqueConstraint
+from sqlalchemy import DateTime, ForeignKey, Index, Integer, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from dailypapers.store.base import Base, utcnow
@@ -13,7 +13,9 @@ from dailypapers.store.base import Base, utcnow
 
 class Embedding(Base):
     __tablename__ = "embeddings"
-    __table_args__ = (UniqueConstraint("paper_id", "model"),)
+    # (model, created_at): "the newest vector of this model" without a scan (migration 0008).
+    __table_args__ = (UniqueConstraint("paper_id", "model"),
+                      Index("ix_embeddings_model_created_at", "model", "created_at"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     paper_id: Mapped[int] = mapped_column(ForeignKey("papers.id", ondelete="CASCADE"), index=True)
@@ -30,7 +32,9 @@ class SentenceEmbedding(Base):
     matching), all in one row: similar papers read a candidate's sentences in one lookup."""
 
     __tablename__ = "sentence_embeddings"
-    __table_args__ = (UniqueConstraint("paper_id", "model"),)
+    # (model, created_at): similar papers' freshness check on every paper page (migration 0020).
+    __table_args__ = (UniqueConstraint("paper_id", "model"),
+                      Index("ix_sentence_embeddings_model_created_at", "model", "created_at"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     paper_id: Mapped[int] = mapped_column(ForeignKey("papers.id", ondelete="CASCADE"), index=True)
