@@ -196,3 +196,16 @@ def test_dry_run_composes_but_stores_and_sends_nothing(
                                 "Thu, Jan 2, 2025"]
     assert "would send" in summary.line()
     assert deliveries(db) == [] and smtp_sink.messages == []
+
+
+def test_a_delivery_records_the_runs_time_as_its_sent_at(
+        db: Session, settings: Settings, smtp_sink: SmtpSink) -> None:
+    """A run given ``now`` (a back-dated or replayed run) stamps that time, which the next run's
+    "new since the last digest" compares with its own ``now``; the wall clock would be months off."""
+    featured_papers(db, [3, 2])
+    make_subscription(db, email="ada@example.org")
+    when = dt.datetime(2025, 1, 3, 9, 30)
+    summary = outbox.send_digests(db=db, settings=settings, mail=session_from_settings(settings),
+                                  period=DigestPeriod.parse("daily:2025-01-02"), now=when)
+    assert summary.sent == 1
+    assert [d.sent_at for d in deliveries(db)] == [when]

@@ -247,7 +247,9 @@ def _deliver_one(*, db: Session, mail: MailSession, run: DigestRun, delivery: De
 
     def commit() -> bool:
         done: bool = db.execute(update(Delivery).where(*_guarded(delivery, "claimed")).values(
-            status="sent", sent_at=utcnow(), message_id=message_id, subject=digest.subject[:300],
+            # The run's time, not the clock's: "new since the last digest" (DigestRun.since_last_digest)
+            # compares it with a later run's ``now``, so a run given a ``now`` must record that one.
+            status="sent", sent_at=run.now, message_id=message_id, subject=digest.subject[:300],
             paper_keys=digest.paper_keys, attempts=Delivery.attempts + 1, last_error=None,
             lease_until=None).execution_options(synchronize_session=False)
         ).rowcount == 1  # type: ignore[attr-defined]  # DML gives a CursorResult
