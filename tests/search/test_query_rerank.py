@@ -3,18 +3,21 @@ a re-ranked list carries."""
 
 import math
 
+import numpy as np
 import pytest
 
 from dailypapers.search.alignment import QUERY_WEIGHTS, fuse_query
-from dailypapers.search.ranking import QueryFeatures, Ranked, rerank_query
+from dailypapers.search.vectors import VectorIndex
+from dailypapers.search.ranking import QueryFeatures, Ranked, query_features, rerank_query
 
 # Hybrid order 1, 2, 3: rank column 1, 2/3, 1/3 → z = √1.5, 0, -√1.5.
 SENTENCE = {1: 0.2, 2: 0.8, 3: 0.5}  # z = -√1.5, √1.5, 0
 COSINE = {1: 0.5, 2: 0.5, 3: 0.2}  # z = 1/√2, 1/√2, -√2
+TITLE = {1: 0.1, 2: 0.4, 3: 0.7}  # z = -√1.5, 0, √1.5
 
 
 def test_the_fused_score_is_the_weighted_sum_of_z_scores():
-    fused = fuse_query([1, 2, 3], sentence=SENTENCE, cosine=COSINE, weights=(1.0, 1.0, 0.5))
+    fused = fuse_query([1, 2, 3], sentence=SENTENCE, cosine=COSINE, weights=(1.0, 1.0, 0.5, 0.0))
     assert [pid for pid, _ in fused] == [2, 1, 3]
     scores = dict(fused)
     assert scores[1] == pytest.approx(math.sqrt(2) / 4)
@@ -23,29 +26,61 @@ def test_the_fused_score_is_the_weighted_sum_of_z_scores():
 
 
 def test_weights_scale_each_score_and_the_rank_alone_keeps_the_hybrid_order():
-    assert [pid for pid, _ in fuse_query([1, 2, 3], sentence=SENTENCE, cosine=COSINE, weights=(1, 0, 0))] == [1, 2, 3]
-    only_sentences = fuse_query([1, 2, 3], sentence=SENTENCE, cosine=COSINE, weights=(0, 2, 0))
+    hybrid = fuse_query([1, 2, 3], sentence=SENTENCE, cosine=COSINE, title=TITLE, weights=(1, 0, 0, 0))
+    assert [pid for pid, _ in hybrid] == [1, 2, 3]
+    only_sentences = fuse_query([1, 2, 3], sentence=SENTENCE, cosine=COSINE, weights=(0, 2, 0, 0))
     assert only_sentences == [(2, pytest.approx(2 * math.sqrt(1.5))), (3, pytest.approx(0.0)),
                               (1, pytest.approx(-2 * math.sqrt(1.5)))]
 
 
 def test_a_missing_score_counts_as_average_and_ties_keep_the_hybrid_order():
     # 3 has no sentence vectors: it gets the mean of the others (0.5), as in the first test.
-    assert fuse_query([1, 2, 3], sentence={1: 0.2, 2: 0.8}, cosine=COSINE, weights=(1, 1, 0.5)) == \
-        fuse_query([1, 2, 3], sentence=SENTENCE, cosine=COSINE, weights=(1, 1, 0.5))
+    assert fuse_query([1, 2, 3], sentence={1: 0.2, 2: 0.8}, cosine=COSINE, weights=(1, 1, 0.5, 0)) == \
+        fuse_query([1, 2, 3], sentence=SENTENCE, cosine=COSINE, weights=(1, 1, 0.5, 0))
     # Every column constant except the rank: hybrid order; all constant: hybrid order, scores 0.
     assert [pid for pid, _ in fuse_query([5, 6], sentence={5: 0.4, 6: 0.4}, cosine={})] == [5, 6]
-    assert fuse_query([5, 6], sentence={5: 0.4, 6: 0.4}, cosine={}, weights=(0, 1, 1)) == [(5, 0.0), (6, 0.0)]
+    assert fuse_query([5, 6], sentence={5: 0.4, 6: 0.4}, cosine={}, weights=(0, 1, 1, 0)) == [(5, 0.0), (6, 0.0)]
     assert fuse_query([], sentence={}, cosine={}) == []
     assert QUERY_WEIGHTS[0] > 0  # the product's fusion keeps the hybrid rank as a signal
 
 
 def test_a_reranked_list_carries_the_scores_of_the_places_its_papers_now_hold():
     ranked = Ranked(ids=[1, 2, 3, 4], scores={1: 0.04, 2: 0.03, 3: 0.02, 4: 0.01}, keyword=[1, 4], semantic=[2])
-    features = QueryFeatures(head=[1, 2, 3], sentence=SENTENCE, cosine=COSINE)
-    out = rerank_query(ranked, features, weights=(1.0, 1.0, 0.5))
+    features = QueryFeatures(head=[1, 2, 3], sentence=SENTENCE, cosine=COSINE, title={})
+    out = rerank_query(ranked, features, weights=(1.0, 1.0, 0.5, 0.0))
     assert out.ids == [2, 1, 3, 4]
     assert out.scores == {2: 0.04, 1: 0.03, 3: 0.02, 4: 0.01}  # never increasing down the list
     assert (out.keyword, out.semantic) == (ranked.keyword, ranked.semantic)
     # No sentence vector in the head (not embedded yet): the hybrid ranking as it is.
-    assert rerank_query(ranked, QueryFeatures(head=[1, 2, 3], sentence={}, cosine=COSINE)) is ranked
+    assert rerank_query(ranked, QueryFeatures(head=[1, 2, 3], sentence={}, cosine=COSINE, title=TITLE)) is ranked
+
+
+def test_the_title_cosine_is_a_fourth_weighted_z_score():
+    fused = fuse_query([1, 2, 3], sentence=SENTENCE, cosine=COSINE, title=TITLE, weights=(1.0, 1.0, 0.5, 1.0))
+    # 1: √1.5 - √1.5 + √2/4 - √1.5; 2: 0 + √1.5 + √2/4 + 0; 3: -√1.5 + 0 - √2/2 + √1.5
+    assert fused == [(2, pytest.approx(math.sqrt(1.5) + math.sqrt(2) / 4)), (3, pytest.approx(-math.sqrt(2) / 2)),
+                     (1, pytest.approx(math.sqrt(2) / 4 - math.sqrt(1.5)))]
+    assert fuse_query([1, 2, 3], sentence=SENTENCE, cosine=COSINE, title=TITLE, weights=(0, 0, 0, 2)) == \
+        [(3, pytest.approx(2 * math.sqrt(1.5))), (2, pytest.approx(0.0)), (1, pytest.approx(-2 * math.sqrt(1.5)))]
+    # A paper without a title counts as average (2 gets 0.4, as above); no titles at all: weight 0.
+    assert fuse_query([1, 2, 3], sentence=SENTENCE, cosine=COSINE, title={1: 0.1, 3: 0.7},
+                      weights=(1, 1, 0.5, 1)) == [(pid, pytest.approx(score)) for pid, score in fused]
+    assert fuse_query([1, 2, 3], sentence=SENTENCE, cosine=COSINE, weights=(1, 1, 0.5, 3)) == \
+        fuse_query([1, 2, 3], sentence=SENTENCE, cosine=COSINE, weights=(1, 1, 0.5, 0))
+
+
+def test_query_features_read_the_title_apart_from_the_sentences(tmp_path):
+    # Rows as stored: the title's vector (zeros: no title), then the sentences'.
+    e = np.eye(4, dtype=np.float32)
+    query = np.array([0.6, 0.8, 0.0, 0.0], dtype=np.float32)
+    sentences = {1: np.stack([e[0], e[1], e[2]]), 2: np.stack([np.zeros(4, np.float32), e[0], e[3]]),
+                 3: np.stack([e[1], e[3]])}
+    ranked = Ranked(ids=[1, 2, 3, 4], scores={1: 0.4, 2: 0.3, 3: 0.2, 4: 0.1}, keyword=[], semantic=[1, 2, 3, 4])
+    dense = VectorIndex(tmp_path / "vectors", model="m")
+    dense.build_from([([1, 2, 4], np.stack([e[2], e[1], e[0]]))], total=3, watermark=None)
+    found = query_features(ranked, vector=query, dense=dense, sentences=sentences, depth=3)
+    assert found.head == [1, 2, 3]
+    assert found.title == {1: pytest.approx(0.6), 3: pytest.approx(0.8)}  # 2 has no title
+    # The title is not a sentence: 1's best is e1 (0.8), not its title e0; 3's only sentence is e3.
+    assert found.sentence == {1: pytest.approx(0.8), 2: pytest.approx(0.6), 3: pytest.approx(0.0)}
+    assert found.cosine == {1: pytest.approx(0.0), 2: pytest.approx(0.8)}

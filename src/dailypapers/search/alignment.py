@@ -143,23 +143,25 @@ def fuse_similar(candidates: list[int], *, cosine: dict[int, float], aligned: di
 
 #: Weights of the text-query re-ranking over the top hybrid candidates (z-scored within them): the
 #: hybrid (RRF) rank, the query's cosine with the candidate's closest sentence, the whole-abstract
-#: cosine. Not tuned: the dev half of bench/data/hf_queries_heldout.jsonl preferred no re-rank at
-#: all, so search does not use it (docs/search.md, "Search (text queries)").
-QUERY_WEIGHTS = (1.0, 1.0, 0.5)
+#: cosine, the query's cosine with the candidate's title. Not tuned: the dev half of
+#: bench/data/hf_queries_heldout.jsonl preferred no re-rank at all, so search does not use it
+#: (docs/search.md, "Search (text queries)").
+QUERY_WEIGHTS = (1.0, 1.0, 0.5, 0.0)
 
 
 def fuse_query(candidates: list[int], *, sentence: dict[int, float], cosine: dict[int, float],
-               weights: tuple[float, float, float] = QUERY_WEIGHTS) -> list[tuple[int, float]]:
+               title: dict[int, float] | None = None,
+               weights: tuple[float, float, float, float] = QUERY_WEIGHTS) -> list[tuple[int, float]]:
     """``candidates`` (in hybrid order) with their fused scores, best first: the weighted z-scores
-    of their hybrid rank, their best sentence cosine with the query and their whole-abstract
-    cosine. A candidate missing a score counts as average there; equal scores keep hybrid order."""
+    of their hybrid rank, their best sentence cosine with the query, their whole-abstract cosine
+    and their title's cosine with the query (the query is written without the title, so the title
+    is fair evidence). A candidate missing a score (no sentence vectors yet, no title) counts as
+    average there; equal scores keep hybrid order."""
     if not candidates:
         return []
     n = len(candidates)
-    columns = [np.array([(n - i) / n for i in range(n)], dtype=np.float64)]
-    for scores in (sentence, cosine):
-        average = float(np.mean(list(scores.values()))) if scores else 0.0
-        columns.append(np.array([scores.get(pid, average) for pid in candidates], dtype=np.float64))
+    columns = [np.array([(n - i) / n for i in range(n)], dtype=np.float64),
+               _column(sentence, candidates), _column(cosine, candidates), _column(title or {}, candidates)]
     total = np.zeros(n)
     for w, col in zip(weights, columns, strict=True):
         total += w * _zscores(col)

@@ -151,20 +151,22 @@ class QueryFeatures:
     head: list[int]
     sentence: dict[int, float]  # the query's cosine with each candidate's closest sentence
     cosine: dict[int, float]  # the query's cosine with each candidate's whole-abstract vector
+    title: dict[int, float]  # the query's cosine with each candidate's title vector (a titled row)
 
 
 def query_features(ranked: Ranked, *, vector: np.ndarray, dense: Neighbours,
                    sentences: dict[int, np.ndarray], depth: int = QUERY_DEPTH) -> QueryFeatures:
     head = ranked.ids[:depth]
-    # A stored row is the title's vector, then the sentences': the query matches sentences only.
-    abstract = {pid: title_and_sentences(sentences[pid])[1] for pid in head if pid in sentences}
-    best = {pid: float((rows @ vector).max()) for pid, rows in abstract.items() if len(rows)}
+    # A stored row is the title's vector, then the sentences': the title is a score of its own.
+    parts = {pid: title_and_sentences(sentences[pid]) for pid in head if pid in sentences}
+    best = {pid: float((rows @ vector).max()) for pid, (_, rows) in parts.items() if len(rows)}
+    titles = {pid: float(title @ vector) for pid, (title, _) in parts.items() if title is not None}
     cosine = {pid: float(v @ vector) for pid, v in dense.vectors_of(head).items()}
-    return QueryFeatures(head=head, sentence=best, cosine=cosine)
+    return QueryFeatures(head=head, sentence=best, cosine=cosine, title=titles)
 
 
 def rerank_query(ranked: Ranked, features: QueryFeatures,
-                 weights: tuple[float, float, float] = QUERY_WEIGHTS) -> Ranked:
+                 weights: tuple[float, float, float, float] = QUERY_WEIGHTS) -> Ranked:
     """``ranked`` with its head re-ordered by ``alignment.fuse_query`` (the rest unchanged).
 
     Scores stay comparable down the whole list: the head's RRF scores, sorted, are handed out
@@ -176,7 +178,7 @@ def rerank_query(ranked: Ranked, features: QueryFeatures,
     if not features.sentence or len(head) < 2:
         return ranked
     order = [pid for pid, _ in fuse_query(head, sentence=features.sentence, cosine=features.cosine,
-                                          weights=weights)]
+                                          title=features.title, weights=weights)]
     places = sorted((ranked.scores[pid] for pid in head), reverse=True)
     scores = dict(ranked.scores) | dict(zip(order, places, strict=True))
     return Ranked(ids=order + ranked.ids[len(head):], scores=scores, keyword=ranked.keyword,
