@@ -19,7 +19,7 @@ same layout as ``DAILYPAPERS_DATA_DIR=DIR/var DAILYPAPERS_DATABASE_URL=sqlite://
 dailypapers import jsonl … && dailypapers embed``, which may build it instead).
 
 Runs, each the product's code: keyword only, meaning only, hybrid (``rank_query``: RRF of both,
-with the semantic floor), and hybrid + sentence rerank (``ranking.rerank_query``: the top 30
+with the semantic floor), and hybrid + sentence rerank (``ranking.rerank_query``: the top 10
 re-ordered by the z-scored hybrid rank, best-sentence cosine, whole-abstract cosine and title
 cosine, with the product's weights). ``--tune`` also tries a grid fixed in advance (weights of the
 three scores against the rank's 1, and re-rank depths 10 / 20 / 30), picks the best on the dev
@@ -44,6 +44,9 @@ HF = ROOT.parent / "shared" / "data" / "hf_daily_papers.jsonl"
 QUERIES = ROOT / "bench" / "data" / "hf_queries_heldout.jsonl"
 RUNS = ("keyword only", "meaning only", "hybrid (today)", "hybrid + sentence rerank")
 STYLES = ("keyword", "descriptive", "question")
+#: Re-rank depths --tune tries; sentence vectors are read (and, with --sentences heads, embedded)
+#: for the deepest, so every depth sees the rows the product would read.
+DEPTHS = (10, 20, 30)
 
 
 def catalog(cache: Path, papers: str, targets: set[str]) -> Path:
@@ -223,7 +226,7 @@ def main() -> None:
             for q in queries:
                 ranked = rank_query(engine, parse_query(q["query"]), vector=engine.embed_query(q["query"]),
                                     dense=engine.vectors, limit=200, floor=engine.settings.search_semantic_floor)
-                heads.update(ranked.ids[:QUERY_DEPTH])
+                heads.update(ranked.ids[:max(DEPTHS)])
             (args.cache / "heads.json").write_text(json.dumps(sorted(heads)))
             print(f"sentence vectors: {embed_heads(db, engine, heads)} of the {len(heads)} head papers embedded")
     ranks: dict[str, list[int | None]] = {run: [] for run in RUNS}
@@ -236,9 +239,11 @@ def main() -> None:
             vector = engine.embed_query(q["query"])
             ranked = rank_query(engine, parse_query(q["query"]), vector=vector, dense=engine.vectors, limit=200,
                                 floor=engine.settings.search_semantic_floor)
-            sentences = sentence_vectors_of(db=db, model=engine.model, paper_ids=ranked.ids[:QUERY_DEPTH])
-            found = query_features(ranked, vector=vector, dense=engine.vectors, sentences=sentences)
-            reranked = rerank_query(ranked, found)
+            sentences = sentence_vectors_of(db=db, model=engine.model, paper_ids=ranked.ids[:max(DEPTHS)])
+            found = query_features(ranked, vector=vector, dense=engine.vectors, sentences=sentences, depth=max(DEPTHS))
+            # the product's run reads its own depth, as search_papers does
+            reranked = rerank_query(ranked, query_features(ranked, vector=vector, dense=engine.vectors,
+                                                           sentences=sentences, depth=QUERY_DEPTH))
             features.append((found, ranked.ids, target))
             for run, order in zip(RUNS, (ranked.keyword, ranked.semantic, ranked.ids, reranked.ids), strict=True):
                 ranks[run].append(rank_of(order, target))
@@ -266,7 +271,7 @@ def main() -> None:
         # Fixed before any result was seen (docs/search.md): rank weight 1, the three others and
         # the depth on a small grid; ties go to the setting closest to plain hybrid, then the cheaper.
         levels = (0, 0.25, 0.5, 1, 2)
-        grid = [((1.0, s, c, t), d) for d in (10, 20, 30) for s, c, t in itertools.product(levels, repeat=3)]
+        grid = [((1.0, s, c, t), d) for d in DEPTHS for s, c, t in itertools.product(levels, repeat=3)]
         dev = [i for i, q in enumerate(queries) if q["split"] == "dev"]
         test = [i for i, q in enumerate(queries) if q["split"] == "test"]
         scored = []
@@ -289,7 +294,7 @@ def main() -> None:
                   "test": table(f"test split, picked setting {weights} depth {depth}", [queries[i] for i in test],
                                 {"hybrid (today)": [ranks["hybrid (today)"][i] for i in test],
                                  "picked re-rank": [r[i] for i in test]})}
-        tuning = {"grid": len(grid), "levels": levels, "depths": [10, 20, 30], "best_on_dev": weights,
+        tuning = {"grid": len(grid), "levels": levels, "depths": DEPTHS, "best_on_dev": weights,
                   "depth": depth, "dev_mrr10": mrr, "test_mrr10": test_mrr, "product_weights": QUERY_WEIGHTS,
                   "picked": picked}
     latency = timing(engine, database, queries, args.latency) if args.latency else None

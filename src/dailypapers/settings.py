@@ -227,7 +227,8 @@ class Settings(BaseSettings):
     )
     search_sentences: bool = Field(
         True, description="Sentence-level matching: `dailypapers embed` also embeds each abstract's "
-        "sentences, and similar papers are re-ranked by aligning them (issue 15, docs/search.md).",
+        "sentences; similar papers are re-ranked by aligning them, and the top 10 of a hybrid search by "
+        "the query's closest sentence (issue 15, docs/search.md).",
     )
     search_semantic_floor: float = Field(
         0.35, ge=-1, le=1,

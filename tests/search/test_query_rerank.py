@@ -1,5 +1,5 @@
-"""Text queries re-ranked by sentence matching (issue 15): the fusion's exact values and the scores
-a re-ranked list carries."""
+"""Text queries re-ranked by sentence matching (issue 15): the fusion's exact values, the scores a
+re-ranked list carries, and the search service using it (real bundled model and database)."""
 
 import math
 
@@ -7,8 +7,15 @@ import numpy as np
 import pytest
 
 from dailypapers.search.alignment import QUERY_WEIGHTS, fuse_query
+from dailypapers.search.embedder import embed_pending
+from dailypapers.search.engine import SearchEngine
+from dailypapers.search.query import parse_query
+from dailypapers.search.ranking import QUERY_DEPTH, QueryFeatures, Ranked, query_features, rank_query, rerank_query
+from dailypapers.search.sentence_vectors import embed_sentences_pending, sentence_vectors_of
 from dailypapers.search.vectors import VectorIndex
-from dailypapers.search.ranking import QueryFeatures, Ranked, query_features, rerank_query
+from dailypapers.services.search import SearchRequest, search_papers
+from tests.factories import make_paper
+from tests.search.test_sentence_matching import PAPERS as SIMILAR_PAPERS
 
 # Hybrid order 1, 2, 3: rank column 1, 2/3, 1/3 → z = √1.5, 0, -√1.5.
 SENTENCE = {1: 0.2, 2: 0.8, 3: 0.5}  # z = -√1.5, √1.5, 0
@@ -84,3 +91,68 @@ def test_query_features_read_the_title_apart_from_the_sentences(tmp_path):
     # The title is not a sentence: 1's best is e1 (0.8), not its title e0; 3's only sentence is e3.
     assert found.sentence == {1: pytest.approx(0.8), 2: pytest.approx(0.6), 3: pytest.approx(0.0)}
     assert found.cosine == {1: pytest.approx(0.0), 2: pytest.approx(0.8)}
+
+
+# The three papers of the similar-papers tests, and nine more on long inputs: a head of 10 to re-rank.
+PAPERS = [
+    *SIMILAR_PAPERS,
+    ("Retrieval for question answering",
+     "Open-domain question answering retrieves passages first. We train a dense retriever on questions. "
+     "Answers improve on Natural Questions and TriviaQA."),
+    ("Memory-efficient transformer training",
+     "Training a transformer needs memory for activations. We recompute them in the backward pass. "
+     "Long inputs then fit on one GPU."),
+    ("Recurrent memory for transformers",
+     "A transformer reads long inputs segment by segment. Memory tokens carry state between segments. "
+     "The cost grows linearly with the input."),
+    ("Quadratic attention is not needed",
+     "Attention compares every pair of tokens, which is quadratic. Kernel features approximate it "
+     "in linear time. Long sequences become cheap."),
+    ("Long inputs in vision transformers",
+     "High-resolution images give vision transformers long inputs. We pool tokens hierarchically. "
+     "Memory use drops on detection benchmarks."),
+    ("Compressing the key-value cache",
+     "Serving a transformer stores keys and values for every past token. We quantise the cache to "
+     "4 bits. Long prompts use a quarter of the memory."),
+    ("State space models for long sequences",
+     "Structured state space models replace attention with a linear recurrence. They read inputs of "
+     "a million tokens without quadratic memory."),
+    ("Chunked attention on long documents",
+     "We split a long document into chunks and attend within each chunk. A global token links the "
+     "chunks. Memory grows with the chunk size, not the document."),
+    ("Efficient transformers: a survey",
+     "We survey transformers that handle long inputs: sparse, low-rank, kernel and recurrent attention. "
+     "We compare their memory and quality."),
+]
+
+
+def test_search_reranks_the_hybrid_head_and_its_hit_scores_follow_the_order(db, settings):
+    engine = SearchEngine(settings)
+    papers = [make_paper(db, title=t, abstract=a) for t, a in PAPERS]
+    embed_pending(db=db, provider=engine.provider)
+    embed_sentences_pending(db=db, provider=engine.provider)
+    db.commit()
+    q = "ways to carry state between segments of a long text"
+    page = search_papers(db=db, engine=engine, request=SearchRequest(q=q))
+    dense = engine.prepare(db)
+    vector = engine.embed_query(q)
+    ranked = rank_query(engine, parse_query(q), vector=vector, dense=dense, limit=settings.search_candidates,
+                        floor=settings.search_semantic_floor)
+    sentences = sentence_vectors_of(db=db, model=engine.model, paper_ids=ranked.ids[:QUERY_DEPTH])
+    features = query_features(ranked, vector=vector, dense=dense, sentences=sentences)
+    assert set(features.sentence) == set(ranked.ids) == set(features.cosine) == set(features.title)
+    expected = rerank_query(ranked, features)
+    assert expected.ids != ranked.ids  # the re-rank moves something here, so the page shows which ran
+    assert expected.ids[0] == ranked.ids[0] == papers[5].id  # "Recurrent memory for transformers"
+    assert [hit.card.id for hit in page.hits] == expected.ids
+    assert [hit.score for hit in page.hits] == [expected.scores[pid] for pid in expected.ids]
+    assert [hit.score for hit in page.hits] == sorted((hit.score for hit in page.hits), reverse=True)
+    # Keyword mode, another sort and the setting turned off: no re-rank.
+    settings_off = settings.model_copy(update={"search_sentences": False})
+    off = search_papers(db=db, engine=SearchEngine(settings_off), request=SearchRequest(q=q))
+    assert [hit.card.id for hit in off.hits] == ranked.ids
+    assert [hit.score for hit in off.hits] == [ranked.scores[pid] for pid in ranked.ids]
+    keyword = search_papers(db=db, engine=engine, request=SearchRequest(q=q, mode="keyword"))
+    assert [hit.card.id for hit in keyword.hits] == rank_query(
+        engine, parse_query(q), vector=None, dense=dense, limit=settings.search_candidates,
+        floor=settings.search_semantic_floor).ids
