@@ -176,6 +176,21 @@ def fill_database(path: Path, n: int) -> None:
     con.close()
 
 
+def database_catalog(path: Path) -> str | None:
+    """The catalog id that migrating the database wrote (``store.catalog_identity``)."""
+    from sqlalchemy import select
+
+    from dailypapers.store.catalog_identity import catalog_id_column
+    from dailypapers.store.db import Database
+
+    database = Database(f"sqlite:///{path}")
+    database.migrate()  # a database reused from --cache may predate a migration
+    with database.session() as db:
+        catalog = db.scalar(select(catalog_id_column()))
+    database.dispose()
+    return catalog
+
+
 def end_to_end(engine, path: Path, repeats: int) -> dict[str, list[float]]:  # type: ignore[no-untyped-def]
     """``search_papers`` as ``/search`` calls it (hybrid, 20 cards per page): pins, both lists,
     fusion, the fused candidates' rows and the page's cards from the database, highlights; one
@@ -253,27 +268,45 @@ def run_one(n: int, repeats: int, database: bool = True, cache: Path | None = No
     base_rss = rss_mb()
     generate = keyword_build = vector_build = database_fill = None
     keyword_key = {"n": n, "version": CACHE_VERSION}
+    # The database first: the indexes must name its catalog (store.catalog_identity), or the first
+    # search_papers of the end-to-end run finds them "built from another database" and rebuilds
+    # both from it (1M papers re-indexed, the vector index replaced by the few stored vectors).
+    catalog = None
+    db_path = base / "papers.db"
+    if database:
+        if cache is None or not _cached(base / "papers-db.done", keyword_key):
+            db_path.unlink(missing_ok=True)
+            t0 = time.perf_counter()
+            fill_database(db_path, n)
+            database_fill = time.perf_counter() - t0
+            (base / "papers-db.done").write_text(json.dumps(keyword_key))
+        catalog = database_catalog(db_path)
     # A keyword index of another schema version is emptied when opened: then it is built again.
     if cache is None or not _cached(base / "keyword.done", keyword_key) or engine.keyword.num_docs != n:
         t0 = time.perf_counter()
         batches = list(documents(n))  # generated first: the build time is the index's alone
         generate = time.perf_counter() - t0
         t0 = time.perf_counter()
-        docs = engine.keyword.rebuild_from(batches)
+        docs = engine.keyword.rebuild_from(batches, catalog=catalog)
         keyword_build = time.perf_counter() - t0
         del batches
         assert docs == n
         (base / "keyword.done").write_text(json.dumps(keyword_key))
     assert engine.keyword.num_docs == n
+    # A cached index holds exactly the database's papers (same generator and CACHE_VERSION) but may
+    # have been built before this database was: it takes the database's catalog id, in memory only.
+    engine.keyword.catalog = catalog
     built = {k: v for k, v in engine.vectors.index_params(total=n).items() if k != "nprobe"}  # nprobe: query time
     vector_key = {"n": n, "version": CACHE_VERSION, "index": built}
     batches_of = (lambda: cached_vectors(base, n)) if cache else (lambda: vectors(n))
-    if cache is None or not _cached(base / "vector-index.done", vector_key) or not engine.vectors.load():
+    if (cache is None or not _cached(base / "vector-index.done", vector_key) or not engine.vectors.load()
+            or engine.vectors.count != n):  # count: an index replaced by a rebuild from the database
         t0 = time.perf_counter()
-        count = engine.vectors.build_from(batches_of(), total=n, watermark=None)
+        count = engine.vectors.build_from(batches_of(), total=n, watermark=None, catalog=catalog)
         vector_build = time.perf_counter() - t0
         assert count == n
         (base / "vector-index.done").write_text(json.dumps(vector_key))
+    engine.vectors.catalog = catalog  # as for the keyword index
     engine.provider.embed_query("warm up")  # load the query model once (not a query's cost)
     engine.vectors.count  # noqa: B018
     timings: dict[str, list[float]] = {"keyword": [], "dense": [], "dense_search_only": [], "hybrid": [],
@@ -302,14 +335,9 @@ def run_one(n: int, repeats: int, database: bool = True, cache: Path | None = No
     # among the real ones, which the index then takes in place of their synthetic vectors.
     recall = recall_at_10(engine, n, base if cache else None)
     if database:
-        db_path = base / "papers.db"
-        if cache is None or not _cached(base / "papers-db.done", keyword_key):
-            db_path.unlink(missing_ok=True)
-            t0 = time.perf_counter()
-            fill_database(db_path, n)
-            database_fill = time.perf_counter() - t0
-            (base / "papers-db.done").write_text(json.dumps(keyword_key))
         timings.update(end_to_end(engine, db_path, repeats))
+        # Had the catalog ids differed, search_papers would have rebuilt both indexes from the database.
+        assert engine.keyword.num_docs == n and engine.vectors.count >= n, "indexes rebuilt from the database"
     result = {
         "papers": n, "real_papers": min(n, 11_027), "vectors": "synthetic", "vector_index": engine.vectors.kind,
         "queries": len(QUERIES) * repeats, "candidates_per_list": limit,
@@ -324,6 +352,7 @@ def run_one(n: int, repeats: int, database: bool = True, cache: Path | None = No
                        for k, v in timings.items()},
         "memory_mb": {"rss_after_build": round(rss_mb()), "rss_before": round(base_rss),
                       "peak_rss": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)},
+        "keyword_segments": engine.keyword.index.searcher().num_segments,
         "index_bytes_on_disk": sum(f.stat().st_size for f in (base / "search").rglob("*") if f.is_file()),
         "load_average": {"before": round(load_before, 2), "after": round(os.getloadavg()[0], 2)},
     }
