@@ -21,7 +21,9 @@ nDCG@20 (binary gains), averaged over authors.
 - ``classifier (arxiv-sanity)``: the per-member logistic regression alone, with the ``--background``
   papers featured last before the split day (not in the profile) as negatives;
 - ``for you``: ``search.recommend.rank_for_member``, what the product ranks with (each kept paper as a
-  BM25 query and the closest kept paper, z-scored and summed; ``--weights`` to try others);
+  BM25 query and the closest kept paper, z-scored and summed; ``--weights`` to try others). The
+  product's classifier needs dismissals, which no author here has, so it is not part of this
+  ranking unless ``--background-classifier`` gives it the one trained on background papers;
 - for reference: ``max cosine`` (the closest kept paper alone) and fusions with the BM25 list
   (``for you + bm25``, ``profile + classifier + bm25``, ``max + bm25``), which the product does not use.
 
@@ -118,6 +120,9 @@ def main() -> None:
                         help='Override search.recommend.FEATURE_WEIGHTS (tuning), e.g. \'{"classifier": 0}\'.')
     parser.add_argument("--background", type=int, default=300,
                         help="Negatives of the classifier: this many papers featured last before the split.")
+    parser.add_argument("--background-classifier", action="store_true",
+                        help="Give For you the classifier trained on background negatives alone (the product "
+                             "trains one only with MIN_DISMISSED dismissals, which no author here has).")
     parser.add_argument("--threads", type=int, default=0, help="onnxruntime threads when embedding (0: one per core).")
     args = parser.parse_args()
 
@@ -184,8 +189,11 @@ def main() -> None:
             query.update(bm25.doc_terms[i])
         t0 = time.process_time()
         zotero, _ = recommend.profile_scores(cand, kept, recommend.recency_weights(len(kept)))
-        model = recommend.train_member_model(kept, np.zeros((0, cand.shape[1])), background)
-        fused = recommend.rank_for_member(cand, kept, background=background, model=model,
+        model = recommend.train_member_model(kept, np.zeros((0, cand.shape[1])), background, min_dismissed=0)
+        # no author has dismissals, so the product's ranker leaves its classifier out
+        # (search.recommend.MIN_DISMISSED) unless --background-classifier hands it this one
+        fused = recommend.rank_for_member(cand, kept, background=background,
+                                          model=model if args.background_classifier else None,
                                           candidate_bags=[bag_of[i] for i in candidates],
                                           kept_bags=[bag_of[i] for i in profile[::-1]])
         rank_cpu += time.process_time() - t0
@@ -237,7 +245,9 @@ def main() -> None:
                     "median_candidates": int(np.median(candidate_counts))},
         "settings": {"min_papers": MIN_PAPERS, "window_days": WINDOW_DAYS, "at": AT, "background": args.background,
                      "min_positives": recommend.MIN_POSITIVES, "l2": recommend.L2, "bm25": {"k1": K1, "b": B},
-                     "feature_weights": recommend.FEATURE_WEIGHTS, "title_weight": lexical_profile.TITLE_WEIGHT},
+                     "feature_weights": recommend.FEATURE_WEIGHTS,
+                     "min_dismissed": recommend.MIN_DISMISSED, "background_classifier": args.background_classifier,
+                     "title_weight": lexical_profile.TITLE_WEIGHT},
         "scores": scores, "goals": goals, "classifier_trained": classifier_used,
         "seconds": {"wall": round(wall, 1), "cpu": round(cpu, 1), "ranking_cpu": round(rank_cpu, 1)},
         "machine": {"platform": platform.platform(), "python": platform.python_version(), "cpus": os.cpu_count(),

@@ -82,18 +82,24 @@ def test_logistic_gradient_vanishes_with_sample_weights():
 
 def test_the_member_model_needs_enough_kept_papers_and_some_negatives():
     kept = np.eye(4)[: recommend.MIN_POSITIVES - 1]
-    assert train_member_model(kept, np.zeros((0, 4)), -np.eye(4)) is None
+    assert train_member_model(kept, np.zeros((0, 4)), -np.eye(4), min_dismissed=0) is None
     kept = np.tile(np.eye(4)[:1], (recommend.MIN_POSITIVES, 1))
-    assert train_member_model(kept, np.zeros((0, 4)), np.zeros((0, 4))) is None
-    model = train_member_model(kept, np.zeros((0, 4)), np.eye(4)[1:])
+    assert train_member_model(kept, np.zeros((0, 4)), np.zeros((0, 4)), min_dismissed=0) is None
+    model = train_member_model(kept, np.zeros((0, 4)), np.eye(4)[1:], min_dismissed=0)
     assert model is not None and model.decision(np.eye(4))[0] == max(model.decision(np.eye(4)))
+    # the product's default: background papers alone are not enough, the member's own dismissals are
+    assert train_member_model(kept, np.zeros((0, 4)), np.eye(4)[1:]) is None
+    few = np.tile(np.eye(4)[1:2], (recommend.MIN_DISMISSED - 1, 1))
+    assert train_member_model(kept, few, np.eye(4)[1:]) is None
+    enough = np.tile(np.eye(4)[1:2], (recommend.MIN_DISMISSED, 1))
+    assert train_member_model(kept, enough, np.eye(4)[1:]) is not None
 
 
 def test_dismissed_papers_weigh_more_than_background_ones():
     kept = np.tile([[1.0, 0.0]], (recommend.MIN_POSITIVES, 1))
     other = normalise(np.array([[1.0, 1.0]]))
-    light = train_member_model(kept, np.zeros((0, 2)), np.vstack([other, [[0.0, -1.0]]]))
-    heavy = train_member_model(kept, other, np.array([[0.0, -1.0]]))
+    light = train_member_model(kept, np.zeros((0, 2)), np.vstack([other, [[0.0, -1.0]]]), min_dismissed=0)
+    heavy = train_member_model(kept, other, np.array([[0.0, -1.0]]), min_dismissed=0)
     assert light is not None and heavy is not None
     assert heavy.decision(other)[0] < light.decision(other)[0]
 
@@ -102,7 +108,7 @@ def test_ranking_sums_z_scored_features_and_explains_each_paper():
     kept = normalise(np.array([[1.0, 0.1, 0.0], [1.0, -0.1, 0.0], [0.9, 0.0, 0.1], [1.0, 0.0, -0.1]]))
     candidates = normalise(np.array([[0.0, 1.0, 0.0], [1.0, 0.0, 0.0], [0.0, 0.0, 1.0]]))
     background = normalise(np.array([[0.0, 1.0, 1.0]]))
-    model = recommend.train_member_model(kept, np.zeros((0, 3)), background)
+    model = recommend.train_member_model(kept, np.zeros((0, 3)), background, min_dismissed=0)
     assert model is not None
     ranked = rank_for_member(candidates, kept, background=background, model=model)
     assert ranked[0].index == 1
@@ -153,3 +159,37 @@ def test_a_candidate_sharing_a_kept_papers_words_is_lifted_by_the_lexical_featur
     assert rank_for_member(candidates, kept)[0].index == 0
     ranked = rank_for_member(candidates, kept, candidate_bags=candidate_bags, kept_bags=kept_bags)
     assert ranked[0].index == 1
+
+
+def test_the_classifier_joins_the_ranking_only_with_enough_dismissals():
+    # four kept papers along the first axis, dismissed ones along the second, background along the
+    # fourth; candidates a and b tie on every other feature (same cosine to every kept and every
+    # dismissed paper) and differ only along axes the classifier learned: the fourth (background,
+    # negative weight) against the third (no paper: ~0 weight)
+    kept = normalise(np.array([[1.0, 0.05 * i, 0.0, 0.0] for i in range(recommend.MIN_POSITIVES)]))
+    background = normalise(np.array([[0.0, 0.0, 0.0, 1.0], [0.1, 0.0, 0.0, 1.0]]))
+    candidates = normalise(np.array([[0.6, 0.0, 0.0, 0.8], [0.6, 0.0, 0.8, 0.0], [0.0, 1.0, 0.0, 0.0]]))
+
+    def dismissed(count):
+        return normalise(np.array([[0.05 * j, 1.0, 0.0, 0.0] for j in range(count)]))
+
+    few = dismissed(recommend.MIN_DISMISSED - 1)
+    assert not recommend.uses_classifier(kept=len(kept), dismissed=len(few))
+    without = rank_for_member(candidates, kept, dismissed=few, background=background)
+    # no classifier: a and b tie, and the tie keeps the candidates' order
+    assert [r.index for r in without][:2] == [0, 1]
+    assert without[0].score == without[1].score
+
+    enough = dismissed(recommend.MIN_DISMISSED)
+    assert recommend.uses_classifier(kept=len(kept), dismissed=len(enough))
+    with_model = rank_for_member(candidates, kept, dismissed=enough, background=background)
+    assert [r.index for r in with_model][:2] == [1, 0]
+    model = train_member_model(kept, enough, background)
+    assert model is not None
+    expected = (recommend.FEATURE_WEIGHTS["nearest"]
+                * recommend.zscore(recommend.nearest_scores(candidates, kept), floor=recommend.COSINE_FLOOR)
+                + recommend.FEATURE_WEIGHTS["classifier"]
+                * recommend.zscore(model.decision(candidates), floor=recommend.CLASSIFIER_FLOOR)
+                - recommend.DISMISS_WEIGHT * recommend.dismiss_penalty(candidates, enough))
+    assert {r.index: r.score for r in with_model} == pytest.approx(dict(enumerate(expected)))
+    assert recommend.FEATURE_WEIGHTS["classifier"] > 0

@@ -82,19 +82,53 @@ def test_not_interested_moves_the_ranking(db, catalog):
         recommend.dismiss(db=db, user_id=ada.id, paper_key="2599.00000")
 
 
-def test_saved_papers_count_and_the_classifier_joins_with_enough_of_them(db, catalog):
+def test_saved_papers_count_and_without_dismissals_there_is_no_classifier(db, catalog):
     ada = make_user(db)
     extra = [paper(db, [1, 0.05 * i, 0, 0], day=DAY - dt.timedelta(days=20 + i)) for i in range(4)]
     for p in extra:
         library.save_paper(db=db, user_id=ada.id, paper_key=p.key)
     db.commit()
     result = recommend.for_you(db=db, user_id=ada.id, day=DAY)
-    # the classifier takes part only with a weight (search.recommend.FEATURE_WEIGHTS: 0 since the
-    # lexical features came in; bench/recommend.py)
-    assert result.kept == 4
-    assert result.personalised_model is bool(recommend_maths.FEATURE_WEIGHTS["classifier"])
+    # enough kept papers, but background papers alone are no negatives (search.recommend.MIN_DISMISSED)
+    assert result.kept == 4 and result.dismissed == 0
+    assert not result.personalised_model
     assert keys(result)[0] == catalog["near"].key
     assert keys(result)[-1] == catalog["far"].key
+
+
+def test_the_classifier_joins_with_enough_kept_and_dismissed_papers(db):
+    """Two candidates tie on every feature but the classifier's: the same text, the same cosine to
+    every kept and every dismissed paper. They differ along the axis of the background papers (the
+    classifier's negatives: "toward" leans there) and along an axis no paper has ("aside"). Without
+    the classifier the tie keeps the candidates' order (featured the same day: by id, "toward"
+    first); with it, "aside" comes first."""
+    ada = make_user(db)
+    for i in range(recommend_maths.MIN_POSITIVES):
+        kept = paper(db, [1, 0.05 * i, 0, 0], day=DAY - dt.timedelta(days=20 + i), title=f"Kept {i}")
+        library.save_paper(db=db, user_id=ada.id, paper_key=kept.key)
+        db.commit()
+    for i in range(3):  # the classifier's background: featured before the candidates' 14 days
+        paper(db, [0.1 * i, 0, 0, 1], day=DAY - dt.timedelta(days=30), title=f"Background {i}")
+    text = {"title": "Twin candidate", "abstract": "The same words for both twins."}
+    toward = paper(db, [0.6, 0, 0, 0.8], **text)
+    aside = paper(db, [0.6, 0, 0.8, 0], **text)
+    assert toward.id < aside.id
+    dismissed = [paper(db, [0.05 * j, 1, 0, 0], day=DAY - dt.timedelta(days=25), title=f"Dismissed {j}")
+                 for j in range(recommend_maths.MIN_DISMISSED)]
+    for p in dismissed[:-1]:
+        recommend.dismiss(db=db, user_id=ada.id, paper_key=p.key)
+    db.commit()
+
+    few = recommend.for_you(db=db, user_id=ada.id, day=DAY)
+    assert few.kept == 4 and few.dismissed == recommend_maths.MIN_DISMISSED - 1
+    assert not few.personalised_model
+    assert keys(few) == [toward.key, aside.key]
+
+    recommend.dismiss(db=db, user_id=ada.id, paper_key=dismissed[-1].key)
+    db.commit()
+    enough = recommend.for_you(db=db, user_id=ada.id, day=DAY)
+    assert enough.dismissed == recommend_maths.MIN_DISMISSED and enough.personalised_model
+    assert keys(enough) == [aside.key, toward.key]
 
 
 def test_cold_start_follows_first_then_popular_never_empty(db, catalog):

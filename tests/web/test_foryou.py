@@ -85,3 +85,28 @@ def test_a_new_member_sees_popular_papers_not_an_empty_page(client, db):
     assert "Your list is empty so far" in html
     assert html.index("Loud paper") < html.index("Quiet paper")
     assert "Popular in the last two weeks" in html
+
+
+def test_the_page_says_when_a_model_of_the_members_own_ranks_it(client, db):
+    from dailypapers.search import recommend as maths
+
+    ada = make_user(db, username="ada")
+    for i in range(maths.MIN_POSITIVES):
+        kept = paper(db, [1, 0.1 * i, 0], day=DAY - dt.timedelta(days=20 + i), title=f"Kept {i}")
+        votes.upvote(db=db, user_id=ada.id, paper_key=kept.key)
+        db.commit()
+    paper(db, [0.9, 0.1, 0], title="Near paper")
+    dismissed = [paper(db, [0, 0.1 * j, 1], day=DAY - dt.timedelta(days=25)) for j in range(maths.MIN_DISMISSED)]
+    for p in dismissed[:-1]:
+        recommend.dismiss(db=db, user_id=ada.id, paper_key=p.key)
+    db.commit()
+    log_in(client, "ada")
+    html = client.get("/for-you").text
+    few = maths.MIN_DISMISSED - 1
+    assert f"Ranked by {maths.MIN_POSITIVES} papers you kept and {few} marked not interested." in html
+    assert "model of your own" not in html
+    recommend.dismiss(db=db, user_id=ada.id, paper_key=dismissed[-1].key)
+    db.commit()
+    html = client.get("/for-you").text
+    assert (f"Ranked by {maths.MIN_POSITIVES} papers you kept and {maths.MIN_DISMISSED} marked not interested, "
+            "with a model of your own.") in html

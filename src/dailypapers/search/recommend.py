@@ -20,7 +20,10 @@ BM25 with the profile as one query):
    interested" (label 0, weighted ``DISMISSED_WEIGHT`` times a background paper) and a sample of
    the catalog they did not keep (label 0), classes balanced as sklearn's
    ``class_weight="balanced"`` does: ``n / (2 · n_class)``. It is used once the member has at
-   least ``MIN_POSITIVES`` kept papers; with fewer, a classifier has too little to learn from.
+   least ``MIN_POSITIVES`` kept papers *and* at least ``MIN_DISMISSED`` papers of their own marked
+   "not interested" (``uses_classifier``). With background papers as its only negatives it lowered
+   recall on bench/recommend.py (.313 against .325 on the dev half), so without real negatives it
+   is neither trained nor used; the bench has no dismissals, so its figures do not include it.
 
 3. **The closest kept paper** (``nearest_scores``): each candidate's cosine to the one kept paper
    nearest to it, the paper its explanation names; it keeps a member's minor interests from being
@@ -48,6 +51,13 @@ from dailypapers.search.lexical_profile import Bag
 
 #: Kept papers needed before the per-member classifier is trained.
 MIN_POSITIVES = 4
+#: "Not interested" papers needed as well. The classifier's point is the member's own negatives:
+#: with background papers alone it cost recall on the bench. One or two dismissals may be a slip
+#: of the finger or one topic the member is tired of; three are the first that can show a direction
+#: to stay away from, and with each weighing ``DISMISSED_WEIGHT`` background papers they make about
+#: 5 % of the negatives' weight against 300 background papers, enough to tilt the fit. Not tuned:
+#: the bench has no dismissals to tune it on.
+MIN_DISMISSED = 3
 #: L2 penalty of the logistic regression (on the weights, not the bias).
 L2 = 1.0
 #: A "not interested" paper counts as this many background negatives in the classifier.
@@ -55,10 +65,13 @@ DISMISSED_WEIGHT = 5.0
 #: How much of the closest dismissed paper's cosine is taken off a candidate's profile score.
 DISMISS_PENALTY = 0.5
 #: Weights of the z-scored features of ``rank_for_member`` (tuned on bench/recommend.py's dev half).
-#: On the dev half (every 4th author): the classifier at 0.25 lowered recall@20 (.313 against .325
-#: at 0) and correcting the cosine for hubs did too (.290 against .306), so the classifier is off
-#: (not trained) and ``nearest`` is the plain closest kept paper's cosine (docs/site.md).
-FEATURE_WEIGHTS = {"lexical best": 1.0, "lexical recent": 1.5, "nearest": 1.0, "classifier": 0.0}
+#: On the dev half (every 4th author): the classifier at 0.25 trained on background negatives only
+#: lowered recall@20 (.313 against .325 at 0) and correcting the cosine for hubs did too (.290
+#: against .306), so ``nearest`` is the plain closest kept paper's cosine and the classifier only
+#: takes part with real negatives (``MIN_DISMISSED``). Its 0.25 is the least weight tried on the
+#: bench: a quarter of one lexical feature, enough to re-order near ties by what the member
+#: dismissed, too little to override what they kept (docs/site.md).
+FEATURE_WEIGHTS = {"lexical best": 1.0, "lexical recent": 1.5, "nearest": 1.0, "classifier": 0.25}
 #: The smallest spread of the lexical features z-scoring divides by (they run from 0 to 1: the
 #: candidate's score against a kept paper over the kept paper's against itself).
 LEXICAL_FLOOR = 0.05
@@ -170,11 +183,20 @@ def fit_logistic(x: np.ndarray, labels: np.ndarray, sample_weight: np.ndarray | 
     return LinearModel(weights=theta[:-1], bias=float(theta[-1]))
 
 
+def uses_classifier(*, kept: int, dismissed: int) -> bool:
+    """Whether a member with ``kept`` kept and ``dismissed`` "not interested" papers gets the
+    classifier: enough of both, and the feature has a weight."""
+    return bool(FEATURE_WEIGHTS["classifier"]) and kept >= MIN_POSITIVES and dismissed >= MIN_DISMISSED
+
+
 def train_member_model(kept: np.ndarray, dismissed: np.ndarray, background: np.ndarray, *,
-                       dismissed_weight: float = DISMISSED_WEIGHT, l2: float = L2) -> LinearModel | None:
-    """The member's classifier, or ``None`` with fewer than ``MIN_POSITIVES`` kept papers or no
-    negatives at all. ``background`` are catalog papers the member did not keep (unit rows)."""
-    if len(kept) < MIN_POSITIVES or len(dismissed) + len(background) == 0:
+                       dismissed_weight: float = DISMISSED_WEIGHT, l2: float = L2,
+                       min_dismissed: int = MIN_DISMISSED) -> LinearModel | None:
+    """The member's classifier, or ``None`` with fewer than ``MIN_POSITIVES`` kept papers, fewer
+    than ``min_dismissed`` dismissed ones or no negatives at all. ``background`` are catalog papers
+    the member did not keep (unit rows). bench/recommend.py passes ``min_dismissed=0`` to measure
+    the classifier on background negatives alone."""
+    if len(kept) < MIN_POSITIVES or len(dismissed) < min_dismissed or len(dismissed) + len(background) == 0:
         return None
     parts = [kept, dismissed, background]
     x = np.vstack([p for p in parts if len(p)])
@@ -207,11 +229,11 @@ def rank_for_member(candidates: np.ndarray, kept: np.ndarray, *, dismissed: np.n
 
     The score is a weighted sum of z-scored features (``FEATURE_WEIGHTS``): the two lexical ones
     (``lexical_profile``, when bags are given), the closest kept paper's cosine and the classifier's
-    logit (when its weight is not 0 and the member has one: ``background`` are its negatives), minus
-    the dismissal penalty times ``DISMISS_WEIGHT``. Without kept
+    logit (when ``uses_classifier``: enough kept and dismissed papers; ``background`` are its
+    other negatives), minus the dismissal penalty times ``DISMISS_WEIGHT``. Without kept
     papers every feature is zero and the candidates keep their order (the caller's cold-start
-    order) minus the penalty. ``model``, when given, is the member's classifier trained already
-    (bench/recommend.py reuses it).
+    order) minus the penalty. ``model``, when given, is a classifier trained already and is used
+    whatever the dismissals (bench/recommend.py's experiment with background negatives only).
     """
     dims = candidates.shape[1] if candidates.ndim == 2 else 0
     dismissed = dismissed if dismissed is not None else np.zeros((0, dims))
@@ -226,7 +248,7 @@ def rank_for_member(candidates: np.ndarray, kept: np.ndarray, *, dismissed: np.n
             best, recent = lexical_profile.features(candidate_bags, kept_bags, recency_weights(len(kept_bags)))
             score += FEATURE_WEIGHTS["lexical best"] * zscore(best, floor=LEXICAL_FLOOR)
             score += FEATURE_WEIGHTS["lexical recent"] * zscore(recent, floor=LEXICAL_FLOOR)
-    if model is None and FEATURE_WEIGHTS["classifier"]:
+    if model is None and uses_classifier(kept=len(kept), dismissed=len(dismissed)):
         model = train_member_model(kept, dismissed, background)
     if model is not None and FEATURE_WEIGHTS["classifier"]:
         score += FEATURE_WEIGHTS["classifier"] * zscore(model.decision(candidates), floor=CLASSIFIER_FLOOR)

@@ -3,7 +3,8 @@
 What the member kept (papers in their library and papers they upvoted, newest first) is their
 profile; papers they marked "not interested" are the negatives; the maths is
 ``search/recommend.py`` (each kept paper as a BM25 query, the closest kept paper's cosine, a
-per-member classifier once there are enough kept papers: z-scored and summed). Papers new from
+per-member classifier once there are enough kept papers and "not interested" ones: z-scored and
+summed). Papers new from
 authors, organizations and saved searches the member follows (``follow_news``, within the
 candidates' span) join as one more ranked list, with the follow as their reason, so a member
 with follows but an empty library (cold start) gets those first; a member with neither gets the
@@ -209,7 +210,7 @@ def for_you(*, db: Session, user_id: int, day: dt.date | None = None, limit: int
     candidates = _candidates(db, anchor, set(kept_ids) | set(dismissed))
     followed, follow_count = _followed(db, engine, user_id, anchor, candidates)
     background = _background(db, anchor, set(kept_ids) | set(dismissed)) \
-        if len(kept_ids) >= recommend.MIN_POSITIVES and recommend.FEATURE_WEIGHTS["classifier"] else []
+        if recommend.uses_classifier(kept=len(kept_ids), dismissed=len(dismissed)) else []
     vectors, hashes = _vectors(db, model, [*candidates, *kept_ids, *dismissed, *background])
     dim = next((v.shape[0] for v in vectors.values()), 0)
     kept = [pid for pid in kept_ids if pid in vectors]
@@ -219,16 +220,17 @@ def for_you(*, db: Session, user_id: int, day: dt.date | None = None, limit: int
     used_model = False
     if kept or dismissed:
         cand = _matrix(vectors, ranked_ids, dim)
+        dismissed_vectors = [p for p in dismissed if p in vectors]
         ranked = recommend.rank_for_member(
             cand, _matrix(vectors, kept, dim),
-            dismissed=_matrix(vectors, [p for p in dismissed if p in vectors], dim),
+            dismissed=_matrix(vectors, dismissed_vectors, dim),
             background=_matrix(vectors, [p for p in background if p in vectors], dim),
             candidate_bags=_bags(db, hashes, ranked_ids) if kept else None,
             kept_bags=_bags(db, hashes, kept) if kept else None)
         lists.append([ranked_ids[r.index] for r in ranked])
         nearest = {ranked_ids[r.index]: kept[r.nearest] for r in ranked if r.nearest >= 0}
-        used_model = (bool(recommend.FEATURE_WEIGHTS["classifier"]) and len(kept) >= recommend.MIN_POSITIVES
-                      and any(p in vectors for p in [*background, *dismissed]))
+        # the same test rank_for_member makes (on the papers that have vectors)
+        used_model = recommend.uses_classifier(kept=len(kept), dismissed=len(dismissed_vectors))
     if followed:
         lists.append([pid for pid in candidates if pid in followed])
     if not kept:
