@@ -21,9 +21,10 @@ nDCG@20 (binary gains), averaged over authors.
 - ``classifier (arxiv-sanity)``: the per-member logistic regression alone, with the ``--background``
   papers featured last before the split day (not in the profile) as negatives;
 - ``for you``: ``search.recommend.rank_for_member``, what the product ranks with (each kept paper as a
-  BM25 query and the closest kept paper, z-scored and summed; ``--weights`` to try others). The
-  product's classifier needs dismissals, which no author here has, so it is not part of this
-  ranking unless ``--background-classifier`` gives it the one trained on background papers;
+  BM25 query, the whole profile as one, and the closest kept paper, z-scored and summed;
+  ``--weights`` to try others). The product's classifier needs dismissals, which no author here
+  has, so it is not part of this ranking unless ``--background-classifier`` gives it the one
+  trained on background papers;
 - for reference: ``max cosine`` (the closest kept paper alone) and fusions with the BM25 list
   (``for you + bm25``, ``profile + classifier + bm25``, ``max + bm25``), which the product does not use.
 

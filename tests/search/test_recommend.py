@@ -193,3 +193,28 @@ def test_the_classifier_joins_the_ranking_only_with_enough_dismissals():
                 - recommend.DISMISS_WEIGHT * recommend.dismiss_penalty(candidates, enough))
     assert {r.index: r.score for r in with_model} == pytest.approx(dict(enumerate(expected)))
     assert recommend.FEATURE_WEIGHTS["classifier"] > 0
+
+
+def test_with_bags_the_score_sums_the_three_lexical_features_and_the_closest_kept_paper():
+    from dailypapers.search import lexical_profile
+    from dailypapers.search.lexical_profile import BagCache
+
+    bags = BagCache()
+    kept_bags = [bags.bag("k1", "Gaussian splatting for avatars", "We splat Gaussians onto meshes."),
+                 bags.bag("k2", "Avatars from video", "Gaussian avatars learned from monocular video.")]
+    candidate_bags = [bags.bag("a", "Diffusion for video", "A video diffusion model."),
+                      bags.bag("b", "Faster splatting", "Gaussian splatting, twice as fast."),
+                      bags.bag("c", "Language models reason", "Chains of thought.")]
+    kept = normalise(np.array([[1.0, 0.0], [0.8, 0.6]]))
+    candidates = normalise(np.array([[1.0, 0.1], [0.5, 1.0], [0.0, 1.0]]))
+    ranked = rank_for_member(candidates, kept, candidate_bags=candidate_bags, kept_bags=kept_bags)
+    w = recommend.FEATURE_WEIGHTS
+    best, recent, _ = lexical_profile.features(candidate_bags, kept_bags, recommend.recency_weights(2))
+    closest = recommend.nearest_scores(candidates, kept)
+    expected = (w["nearest"] * recommend.zscore(closest, floor=recommend.COSINE_FLOOR)
+                + w["lexical best"] * recommend.zscore(best, floor=recommend.LEXICAL_FLOOR)
+                + w["lexical recent"] * recommend.zscore(recent, floor=recommend.LEXICAL_FLOOR)
+                + w["lexical profile"] * recommend.zscore(lexical_profile.whole_profile(candidate_bags, kept_bags),
+                                                          floor=recommend.LEXICAL_FLOOR))
+    assert w["lexical profile"] > 0
+    assert {r.index: r.score for r in ranked} == pytest.approx(dict(enumerate(expected)))

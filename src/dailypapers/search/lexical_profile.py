@@ -7,7 +7,13 @@ the closest kept paper does for vectors), and gives two features per candidate:
 
 - ``best``: its BM25 score against the kept paper that matches it best;
 - ``recent``: the recency-weighted sum of its scores (``recommend.recency_weights``: the newest
-  kept papers weigh most).
+  kept papers weigh most);
+
+and a third, ``whole_profile``: BM25 with every kept paper's terms as one query, each term
+weighted by how often the profile uses it (the bench's "BM25 profile" baseline, with idf over the
+candidates and kept papers instead of the whole dataset). Per-kept-paper queries keep only 30
+terms each; the whole profile catches the vocabulary the member comes back to across papers
+(bench/recommend.py, docs/site.md).
 
 Each kept paper's scores are divided by its score against itself, so a long kept abstract (many
 query terms) does not outweigh a short one, and a candidate sharing only common words scores near
@@ -92,9 +98,24 @@ def scores(candidates: Sequence[Bag], kept: Sequence[Bag], *, k1: float = K1, b:
     """BM25 of each candidate (columns) for each kept paper as a query (rows), each row divided by
     the kept paper's score against itself (so 1 is "as close as the paper to itself" and a
     candidate sharing only common words stays near 0); shape ``(len(kept), len(candidates))``."""
+    return _scores(candidates, kept, k1=k1, b=b)[0]
+
+
+def whole_profile(candidates: Sequence[Bag], kept: Sequence[Bag], *, k1: float = K1, b: float = B) -> np.ndarray:
+    """BM25 of each candidate with the kept papers' summed bags as one query (a term the profile
+    uses n times counts n times), divided by the best such score of a kept paper; idf and the mean
+    length as in ``scores``. Zeros without kept papers."""
+    return _scores(candidates, kept, k1=k1, b=b)[1]
+
+
+def _scores(candidates: Sequence[Bag], kept: Sequence[Bag], *, k1: float,
+            b: float) -> tuple[np.ndarray, np.ndarray]:
+    """``(scores, whole_profile)`` in one pass over the candidates' terms (the pass is most of the
+    cost: the whole profile alone in a second loop added 50-110 ms per page)."""
     out = np.zeros((len(kept), len(candidates)))
+    whole = np.zeros(len(candidates))
     if not kept or not candidates:
-        return out
+        return out, whole
     # df over the candidates and the kept papers together, for every term a kept paper uses
     df: Counter[str] = Counter()
     wanted = {term for query in kept for term in query}
@@ -112,7 +133,15 @@ def scores(candidates: Sequence[Bag], kept: Sequence[Bag], *, k1: float = K1, b:
     for terms in queries:
         for term in terms:
             vocab.setdefault(term, len(vocab))
+    # then every other term of the profile (the whole-profile query; no kept paper's own query
+    # holds them, so they add nothing to ``out``), with how often the profile uses each
+    profile: Counter[str] = Counter()
+    for query in kept:
+        profile.update(query)
+    for term in profile:
+        vocab.setdefault(term, len(vocab))
     idf = np.array([idf_of(term) for term in vocab])
+    uses = np.array([profile[term] for term in vocab], dtype=np.float64)
     mean = max(float(np.mean([sum(doc.values()) for doc in candidates])), 1.0)
 
     def saturated(tf: float, length: float) -> float:
@@ -130,11 +159,17 @@ def scores(candidates: Sequence[Bag], kept: Sequence[Bag], *, k1: float = K1, b:
                 weight_list.append(saturated(tf, length))
         ends[i + 1] = len(cols_list)
     cols, weights = np.asarray(cols_list, dtype=np.int64), np.asarray(weight_list)
+    rows = np.repeat(np.arange(len(candidates)), np.diff(ends))
+    whole = np.bincount(rows, weights=weights * (idf * uses)[cols], minlength=len(candidates)).astype(np.float64)
+    # scaled like the per-paper scores: 1 is as close to the profile as its most typical kept paper
+    # (the best-scoring one), so ``recommend.LEXICAL_FLOOR`` means the same for all three features
+    typical = max(sum(idf[vocab[t]] * uses[vocab[t]] * saturated(tf, sum(doc.values())) for t, tf in doc.items())
+                  for doc in kept)
+    whole = whole / typical if typical > 0 else whole
     # Each (candidate, term) pair adds idf · its saturated tf to every kept paper holding the term:
     # the pairs are repeated once per such kept paper and summed by np.bincount (no dense
     # kept × vocabulary or kept × pairs matrix: ~2M additions for 200 kept papers and 2,000
     # candidates, where a dense product moved ~200 MB).
-    rows = np.repeat(np.arange(len(candidates)), np.diff(ends))
     kept_terms = [vocab[t] for terms in queries for t in terms]
     kept_of = np.repeat(np.arange(len(kept)), [len(terms) for terms in queries])
     by_term = np.argsort(kept_terms, kind="stable")
@@ -152,13 +187,16 @@ def scores(candidates: Sequence[Bag], kept: Sequence[Bag], *, k1: float = K1, b:
     # each kept paper against itself: all of its query terms match
     itself = np.array([sum(idf[vocab[t]] * saturated(query[t], sum(query.values())) for t in terms)
                        for query, terms in zip(kept, queries, strict=True)])
-    return np.asarray(out / np.where(itself > 0, itself, 1.0)[:, None])
+    return np.asarray(out / np.where(itself > 0, itself, 1.0)[:, None]), whole
 
 
-def features(candidates: Sequence[Bag], kept: Sequence[Bag], weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``(best, recent)`` per candidate (see the module's docstring); zeros without kept papers."""
+def features(candidates: Sequence[Bag], kept: Sequence[Bag],
+             weights: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(best, recent, whole)`` per candidate (see the module's docstring); zeros without kept
+    papers."""
     if not kept:
-        return np.zeros(len(candidates)), np.zeros(len(candidates))
-    matrix = scores(candidates, kept)
-    return matrix.max(axis=0), np.asarray(weights @ matrix)
+        return np.zeros(len(candidates)), np.zeros(len(candidates)), np.zeros(len(candidates))
+    matrix, whole = _scores(candidates, kept, k1=K1, b=B)
+    return matrix.max(axis=0), np.asarray(weights @ matrix), whole
+
 
