@@ -15,7 +15,12 @@ def voter(job: tuple[str, str, list[str], int]) -> list[int]:
     """One user's session: toggles on every paper, ending on ``final_vote``. Runs in its own process."""
     base, token, keys, user = job
     statuses = []
-    with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=60) as http:
+    # A kept-alive connection idle for 2 s is not reused: the server closes idle ones after 5 s,
+    # and a voter starved by a loaded machine would otherwise send into one the server is closing
+    # (seen as a reset, httpx.ReadError, on PostgreSQL with both suites running side by side).
+    limits = httpx.Limits(keepalive_expiry=2.0)
+    with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=60,
+                      limits=limits) as http:
         for paper, key in enumerate(keys):
             steps = ["up", "up", "down", "up", "down"]  # repeated and interleaved on purpose
             steps.append("up" if final_vote(user, paper) else "down")
