@@ -16,11 +16,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from machine_facts import load_average, machine  # bench/machine_facts.py
 
 ROOT = Path(__file__).resolve().parents[1]
 HF_JSONL = ROOT.parent / "shared" / "data" / "hf_daily_papers.jsonl"
@@ -91,10 +92,7 @@ def main() -> None:
             "titles alone": per(titles_alone), "sentences alone": per(sentences_alone),
             "embed total with sentences, no title (before the title vector)": per(abstracts + sentences_alone),
         },
-        "machine": {"platform": platform.platform(), "python": platform.python_version(), "cpus": os.cpu_count(),
-                    "shared": True},
-        "load_average": {"before": [round(x, 2) for x in load_before],
-                         "after": [round(x, 2) for x in os.getloadavg()]},
+        "machine": machine(shared=True), "load_average": load_average(load_before),
     }
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(result, indent=2))

@@ -21,10 +21,11 @@ import argparse
 import inspect
 import json
 import os
-import platform
 import sys
 import time
 from pathlib import Path
+
+from machine_facts import machine  # bench/machine_facts.py
 
 import numpy as np
 
@@ -95,8 +96,7 @@ def main() -> None:
         "benchmark": "CPU of rank_for_member for one For-you page (2,000 candidates)",
         "dataset": {"path": args.data.name, "papers": len(rows), "random_vectors": args.random_vectors},
         "lexical": lexical, "repeat": args.repeat, "figures": figures,
-        "machine": {"platform": platform.platform(), "python": platform.python_version(), "cpus": os.cpu_count(),
-                    "load_average_before": load_before, "load_average_after": os.getloadavg()},
+        "machine": machine(load_average_before=load_before, load_average_after=os.getloadavg()),
     }, indent=2))
     print(f"written to {args.out}")
 

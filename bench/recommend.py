@@ -41,10 +41,11 @@ import datetime as dt
 import json
 import math
 import os
-import platform
 import sys
 import time
 from pathlib import Path
+
+from machine_facts import machine  # bench/machine_facts.py
 
 import numpy as np
 
@@ -251,8 +252,7 @@ def main() -> None:
                      "title_weight": lexical_profile.TITLE_WEIGHT},
         "scores": scores, "goals": goals, "classifier_trained": classifier_used,
         "seconds": {"wall": round(wall, 1), "cpu": round(cpu, 1), "ranking_cpu": round(rank_cpu, 1)},
-        "machine": {"platform": platform.platform(), "python": platform.python_version(), "cpus": os.cpu_count(),
-                    "load_average_before": load_before, "load_average_after": os.getloadavg()},
+        "machine": machine(load_average_before=load_before, load_average_after=os.getloadavg()),
     }, indent=2))
     print(f"written to {args.out}")
 

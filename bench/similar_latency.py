@@ -19,13 +19,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import sqlite3
 import statistics
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from machine_facts import load_average, machine  # bench/machine_facts.py
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results" / "similar_latency.json"
@@ -144,10 +145,7 @@ def main() -> None:
         "latency_ms": {name: {f"{kind}_{q}": round(1000 * (statistics.median(v) if q == "p50"
                                                            else percentile(v, 99)), 2)
                               for kind, v in t.items() for q in ("p50", "p99")} for name, t in timings.items()},
-        "machine": {"platform": platform.platform(), "python": platform.python_version(), "cpus": os.cpu_count(),
-                    "shared": True},
-        "load_average": {"before": [round(x, 2) for x in load_before],
-                         "after": [round(x, 2) for x in os.getloadavg()]},
+        "machine": machine(shared=True), "load_average": load_average(load_before),
     }
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(result, indent=2))
