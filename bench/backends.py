@@ -42,7 +42,8 @@ sys.path.insert(0, str(ROOT / "bench"))
 sys.path.insert(0, str(ROOT / "src"))
 
 import web  # noqa: E402  (bench/web.py: server, load generator, machine facts)
-from search_latency import QUERIES, percentile, vectors  # noqa: E402
+from search_catalog import vectors  # noqa: E402
+from search_latency import QUERIES, percentile  # noqa: E402
 
 bench_import = importlib.import_module("import")  # bench/import.py: synthetic papers
 RESULTS = ROOT / "bench" / "results" / "backends.json"

@@ -95,7 +95,7 @@ def load_papers(conninfo: str, n: int) -> dict[str, float]:
     import psycopg
 
     sys.path.insert(0, str(ROOT / "bench"))
-    from search_latency import documents
+    from search_catalog import documents
 
     now = dt.datetime(2025, 6, 1)
     author_ids: dict[str, int] = {}

@@ -39,7 +39,8 @@ sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT / "bench"))
 RESULTS = ROOT / "bench" / "results" / "search_pgvector.json"
 
-from search_latency import QUERIES, documents, percentile, vectors  # noqa: E402
+from search_catalog import documents, vectors  # noqa: E402
+from search_latency import QUERIES, percentile  # noqa: E402
 
 
 def _database(server: str, name: str) -> str:

@@ -37,7 +37,7 @@ def fill_sentences(path: Path, n: int, vectors) -> dict[str, float]:  # type: ig
     """One ``sentence_embeddings`` row per paper (title + sentences, float16) near its vector."""
     import numpy as np
 
-    from bench.search_latency import documents
+    from bench.search_catalog import documents
     from dailypapers.search.sentences import paper_items, sentences_hash
 
     rng = np.random.default_rng(5)
@@ -78,8 +78,8 @@ def main() -> None:
     args = parser.parse_args()
     import random
 
-    from bench.search_latency import CACHE_VERSION as DOCS_VERSION
-    from bench.search_latency import _cached, cached_vectors, documents, fill_database, vectors
+    from bench.search_catalog import CACHE_VERSION as DOCS_VERSION
+    from bench.search_catalog import cached_vectors, documents, fill_database, is_cached, vectors
     from dailypapers.search.engine import SearchEngine
     from dailypapers.services.search import similar_ids
     from dailypapers.settings import Settings
@@ -97,7 +97,7 @@ def main() -> None:
     batches_of = (lambda: cached_vectors(base, n)) if args.cache else (lambda: vectors(n))
     built: dict[str, float] = {}
     stats: dict[str, float] = {}
-    if not _cached(base / "similar.done", key):
+    if not is_cached(base / "similar.done", key):
         t0 = time.perf_counter()
         assert engine.keyword.rebuild_from(list(documents(n))) == n
         built["keyword"] = time.perf_counter() - t0
