@@ -29,14 +29,14 @@ Tokenising 2,000 abstracts costs more than the ranking, so ``BagCache`` keeps th
 from __future__ import annotations
 
 import math
-import threading
-from collections import Counter, OrderedDict
+from collections import Counter
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from dailypapers.search.analysis import STOPWORDS, Analyzers
+from dailypapers.search.lru import Lru
 
 K1 = 1.2
 B = 0.75
@@ -70,24 +70,19 @@ class BagCache:
 
     size: int = CACHE_SIZE
     analyzers: Analyzers = field(default_factory=Analyzers)
-    _bags: OrderedDict[Hashable, Bag] = field(default_factory=OrderedDict)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _bags: Lru[Hashable, Bag] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self._bags = Lru(self.size)
 
     def get(self, key: Hashable) -> Bag | None:
-        with self._lock:
-            found = self._bags.get(key)
-            if found is not None:
-                self._bags.move_to_end(key)
-            return found
+        return self._bags.get(key)
 
     def bag(self, key: Hashable, title: str, abstract: str) -> Bag:
-        found = self.get(key)
+        found = self._bags.get(key)
         if found is None:
             found = bag(self.analyzers, title, abstract)
-            with self._lock:
-                self._bags[key] = found
-                while len(self._bags) > self.size:
-                    self._bags.popitem(last=False)
+            self._bags.put(key, found)
         return found
 
     def __len__(self) -> int:

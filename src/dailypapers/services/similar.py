@@ -24,8 +24,6 @@ process held its writer).
 from __future__ import annotations
 
 import datetime as dt
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 
 from sqlalchemy import bindparam, func, select
@@ -33,6 +31,7 @@ from sqlalchemy.orm import Session
 
 from dailypapers.search.engine import SearchEngine
 from dailypapers.search.keyword import MARGIN
+from dailypapers.search.lru import Lru
 from dailypapers.services.explain import Reason, explain_similar
 from dailypapers.services.papers import PaperCard, load_cards
 from dailypapers.services.search import similar_ids
@@ -56,31 +55,12 @@ class Similar:
     reasons: dict[int, list[Reason]]
 
 
-class SimilarMemo:
+class SimilarMemo(Lru[tuple[int, int, Version], Similar]):
     """Similar papers by (paper, limit, catalog version), up to ``size`` per worker (a few hundred
     bytes each, reasons included); safe to share between threads."""
 
     def __init__(self, size: int = 4096) -> None:
-        self.size = size
-        self._lock = threading.Lock()
-        self._kept: OrderedDict[tuple[int, int, Version], Similar] = OrderedDict()
-
-    def get(self, key: tuple[int, int, Version]) -> Similar | None:
-        with self._lock:
-            found = self._kept.get(key)
-            if found is not None:
-                self._kept.move_to_end(key)
-            return found
-
-    def put(self, key: tuple[int, int, Version], value: Similar) -> None:
-        with self._lock:
-            self._kept[key] = value
-            self._kept.move_to_end(key)
-            while len(self._kept) > self.size:
-                self._kept.popitem(last=False)
-
-    def __len__(self) -> int:
-        return len(self._kept)
+        super().__init__(size)
 
 
 def catalog_version(*, db: Session, engine: SearchEngine) -> Version:
